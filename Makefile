@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Pagewise workbench: the patch series in patches/ + series against
+# Linux 6.12, the kernel tree it is developed in, and the gates it passes.
+# 'make help' lists the targets; README says how to use them.
+
+WORKDIR ?= $(HOME)/.cache/pagewise
+TOP := $(CURDIR)
+export WORKDIR TOP KERNEL_SRC BASE_REF SUITE FORCE COVER
+
+DEPS_STAMP := $(WORKDIR)/deps.stamp
+S := $(TOP)/scripts
+
+.PHONY: help deps base have-base apply export status sync kunit check quick-check \
+	build-each b4 clean-work
+
+help:
+	@echo 'make deps         install the Debian packages the workbench needs'
+	@echo 'make base         create the base tree in $$WORKDIR/linux (tag base)'
+	@echo 'make apply        branch series := base + patches (FORCE=1 drops unexported work)'
+	@echo 'make export       patches/ + series := commits base..series'
+	@echo 'make status       do branch and patches/ agree? (non-zero if not)'
+	@echo 'make kunit        build and run every suite (ARCH=um|x86_64, SUITE=<glob>)'
+	@echo 'make build-each   build both KUnit configs after every patch'
+	@echo 'make b4           b4 prep + send -o dry run (COVER=docs/<file>)'
+	@echo 'make quick-check  gates that need no kernel build'
+	@echo 'make check        every gate; prints "N passed, N failed"'
+	@echo 'WORKDIR=$(WORKDIR)  KERNEL_SRC=<your git tree>  BASE_REF=<ref, default HEAD>'
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): $(S)/deps.sh
+	@$(S)/deps.sh
+	@mkdir -p $(WORKDIR) && touch $@
+
+base: deps
+	@$(S)/base.sh
+
+have-base: deps
+	@$(S)/base.sh --quiet
+
+apply: have-base
+	@$(S)/series.sh apply
+
+export: have-base
+	@$(S)/series.sh export
+
+status: have-base
+	@$(S)/series.sh status
+
+sync: have-base
+	@$(S)/series.sh sync
+
+kunit: sync
+	@$(S)/kunit.sh
+
+build-each: sync
+	@$(S)/build-each.sh
+
+b4: sync
+	@$(S)/b4-dry-run.sh
+
+quick-check: have-base
+	@$(S)/check.sh quick
+
+check: have-base
+	@$(S)/check.sh
+
+# ARCH must reach the scripts, but not as a make variable of ours.
+ifdef ARCH
+export ARCH
+endif

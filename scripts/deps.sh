@@ -1,0 +1,30 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install the Debian packages the workbench needs, when they are missing.
+# As root this runs apt-get; otherwise it prints the command and fails.
+
+set -eu
+. "$(dirname "$0")/common.sh"
+
+PKGS="build-essential bc bison flex libelf-dev libssl-dev python3
+      qemu-system-x86 git b4 sparse coccinelle ccache dwarves clang lld llvm
+      cpio kmod rsync linux-source-6.12"
+
+missing=
+for p in $PKGS; do
+	s=$(dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null) || s=
+	[ "$s" = installed ] || missing="$missing $p"
+done
+[ -n "$missing" ] || exit 0
+
+cmd="apt-get install -y$missing"
+if [ "$(id -u)" != 0 ]; then
+	die "missing packages:$missing; run as root: apt-get update && $cmd"
+fi
+info "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null || die "apt-get update failed"
+# shellcheck disable=SC2086
+$cmd >"${TMPDIR:-/tmp}/pagewise-apt.log" 2>&1 ||
+	die "apt-get install failed; see ${TMPDIR:-/tmp}/pagewise-apt.log"

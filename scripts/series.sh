@@ -1,0 +1,237 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Keep the kernel branch 'series' and patches/ + series in step.
+#
+#   apply     branch 'series' := base + every patch, in series order
+#   export    patches/ + series := the commits base..series
+#   status    do the branch and patches/ agree?  non-zero when not
+#   sync      apply if the branch is missing or behind patches/; refuse if
+#             both moved; keep unexported branch work (with a warning)
+#   verify    git am the patch files onto base on a scratch HEAD and check
+#             the result is the branch's tree (the "applies" gate)
+#   check     consistency of patches/ and series, no kernel tree needed
+#
+# FORCE=1 lets 'apply' drop unexported commits on the branch.
+
+set -eu
+. "$(dirname "$0")/common.sh"
+
+PATCHES=$TOP/patches
+STAMP=$WORKDIR/synced
+
+# Stable formatting whatever the user's git configuration says.
+fmt_patch() {
+	git -C "$KDIR" -c core.abbrev=12 -c diff.noprefix=false \
+		-c diff.mnemonicPrefix=false -c diff.algorithm=myers \
+		-c diff.renames=true -c format.signOff=false \
+		-c format.coverLetter=false -c format.useAutoBase=false \
+		format-patch -1 --stdout --zero-commit --no-signature -N \
+		--no-thread --subject-prefix=PATCH "$1"
+}
+
+patch_name() {
+	printf '%s.patch\n' "$(kgit log -1 --format=%f "$1" | cut -c1-60 | sed 's/-*$//')"
+}
+
+check_consistency() {
+	[ -f "$TOP/series" ] || die "series file missing"
+	bad=0
+	dups=$(series_patches | sort | uniq -d)
+	[ -z "$dups" ] || { info "listed twice in series: $dups"; bad=1; }
+	for p in $(series_patches); do
+		case $p in */*|.*) info "series entry '$p' must be a plain file name"; bad=1; continue ;; esac
+		[ -f "$PATCHES/$p" ] || { info "series lists $p but patches/$p does not exist"; bad=1; }
+	done
+	for f in "$PATCHES"/*; do
+		[ -e "$f" ] || continue
+		n=${f##*/}
+		series_patches | grep -qxF "$n" ||
+			{ info "patches/$n is not listed in series"; bad=1; }
+	done
+	[ $bad = 0 ] || die "patches/ and series disagree"
+}
+
+branch_commits() {
+	kgit rev-list --reverse "base..refs/heads/$BRANCH"
+}
+
+check_branch_shape() {
+	kgit rev-parse -q --verify "refs/heads/$BRANCH" >/dev/null ||
+		die "no branch '$BRANCH' in $KDIR (run 'make apply')"
+	kgit merge-base --is-ancestor base "refs/heads/$BRANCH" ||
+		die "branch '$BRANCH' does not start from base; rebase it onto base"
+	[ -z "$(kgit rev-list --merges "base..refs/heads/$BRANCH")" ] ||
+		die "branch '$BRANCH' has merge commits; the series must be linear"
+}
+
+# Write the branch's patches into directory $1 (names listed in $1/.order).
+export_to() {
+	: >"$1/.order"
+	for c in $(branch_commits); do
+		n=$(patch_name "$c")
+		[ ! -e "$1/$n" ] || die "two commits would both export as $n; reword one subject"
+		fmt_patch "$c" >"$1/$n"
+		echo "$n" >>"$1/.order"
+	done
+}
+
+series_digest() {
+	{ series_patches; for p in $(series_patches); do cat "$PATCHES/$p"; done; } |
+		sha256sum | cut -d' ' -f1
+}
+
+record_sync() {
+	printf '%s %s\n' "$(kgit rev-parse "refs/heads/$BRANCH")" "$(series_digest)" >"$STAMP"
+}
+
+# Compare branch and patches/.  Prints the differences; returns 1 if any.
+compare() {
+	tmp=$(mktemp -d)
+	export_to "$tmp"
+	rc=0
+	if ! series_patches | cmp -s - "$tmp/.order"; then
+		for n in $(cat "$tmp/.order"); do
+			cmp -s "$tmp/$n" "$PATCHES/$n" 2>/dev/null || { echo "unexported commit: $n"; rc=1; }
+		done
+		for n in $(series_patches); do
+			cmp -s "$tmp/$n" "$PATCHES/$n" 2>/dev/null || { echo "unapplied patch: $n"; rc=1; }
+		done
+		[ $rc = 1 ] || { echo "same patches in a different order"; rc=1; }
+	else
+		for n in $(cat "$tmp/.order"); do
+			cmp -s "$tmp/$n" "$PATCHES/$n" || { echo "differs from the branch: $n"; rc=1; }
+		done
+	fi
+	rm -rf "$tmp"
+	return $rc
+}
+
+restore_head() {
+	kgit am --abort >/dev/null 2>&1 || true
+	kgit checkout -q "$1" 2>/dev/null || kgit checkout -q --detach "$1"
+}
+
+# git am every patch onto base on a detached HEAD; leaves HEAD there.
+am_all() {
+	prev=$1
+	kgit checkout -q --detach base
+	for p in $(series_patches); do
+		if ! out=$(kgit am -q --committer-date-is-author-date "$PATCHES/$p" 2>&1); then
+			restore_head "$prev"
+			why=$(printf '%s\n' "$out" | grep -m3 -E '^(error|fatal):' | tr '\n' ' ')
+			die "patches/$p does not apply: ${why:-$out}"
+		fi
+	done
+}
+
+current_head() {
+	kgit symbolic-ref -q --short HEAD || kgit rev-parse HEAD
+}
+
+need_clean() {
+	[ -z "$(kgit status --porcelain --untracked-files=no)" ] ||
+		die "$KDIR has uncommitted changes; commit or stash them first"
+	[ ! -d "$(kgit rev-parse --git-path rebase-apply)" ] ||
+		die "a git am or rebase is in progress in $KDIR; finish or abort it"
+}
+
+do_apply() {
+	need_tree
+	need_clean
+	check_consistency
+	if kgit rev-parse -q --verify "refs/heads/$BRANCH" >/dev/null &&
+	   [ "${FORCE:-0}" != 1 ] && has_unexported; then
+		die "branch '$BRANCH' has unexported commits; 'make export' them or use FORCE=1"
+	fi
+	prev=$(current_head)
+	am_all "$prev"
+	kgit checkout -q -B "$BRANCH"
+	record_sync
+	info "branch '$BRANCH' = base + $(series_patches | wc -l) patches"
+}
+
+# The branch moved since the last apply/export and is not what patches/ says.
+has_unexported() {
+	compare >/dev/null && return 1
+	[ -f "$STAMP" ] || return 0
+	[ "$(cut -d' ' -f1 "$STAMP")" != "$(kgit rev-parse "refs/heads/$BRANCH")" ]
+}
+
+do_export() {
+	need_tree
+	check_branch_shape
+	tmp=$(mktemp -d)
+	export_to "$tmp"
+	[ -s "$tmp/.order" ] || [ ! -s "$TOP/series" ] || [ -z "$(series_patches)" ] ||
+		die "branch '$BRANCH' has no commits; refusing to empty patches/"
+	mkdir -p "$PATCHES"
+	python3 "$TOP/scripts/series-file.py" "$TOP/series" "$tmp/.order" >"$tmp/.series"
+	for f in "$PATCHES"/*.patch; do
+		[ -e "$f" ] || continue
+		grep -qxF "${f##*/}" "$tmp/.order" || rm -f "$f"
+	done
+	for n in $(cat "$tmp/.order"); do
+		cmp -s "$tmp/$n" "$PATCHES/$n" 2>/dev/null || cp "$tmp/$n" "$PATCHES/$n"
+	done
+	cmp -s "$tmp/.series" "$TOP/series" || cp "$tmp/.series" "$TOP/series"
+	rm -rf "$tmp"
+	record_sync
+	info "exported $(series_patches | wc -l) patches"
+}
+
+do_status() {
+	need_tree
+	check_consistency
+	check_branch_shape
+	if compare; then
+		echo "branch '$BRANCH' and patches/ agree ($(series_patches | wc -l) patches)"
+		return 0
+	fi
+	return 1
+}
+
+do_sync() {
+	need_tree
+	check_consistency
+	if ! kgit rev-parse -q --verify "refs/heads/$BRANCH" >/dev/null; then
+		do_apply
+		return
+	fi
+	compare >/dev/null && { kgit checkout -q "$BRANCH"; return 0; }
+	head=$(kgit rev-parse "refs/heads/$BRANCH")
+	if [ -f "$STAMP" ] && [ "$(cut -d' ' -f1 "$STAMP")" = "$head" ]; then
+		info "patches/ changed since the branch was made; re-applying"
+		do_apply
+	elif [ -f "$STAMP" ] && [ "$(cut -d' ' -f2 "$STAMP")" = "$(series_digest)" ]; then
+		info "warning: branch '$BRANCH' has unexported commits; using it as is"
+		need_clean
+		kgit checkout -q "$BRANCH"
+	else
+		die "both branch '$BRANCH' and patches/ changed; 'make export' or FORCE=1 'make apply'"
+	fi
+}
+
+do_verify() {
+	need_tree
+	need_clean
+	check_consistency
+	check_branch_shape
+	prev=$(current_head)
+	am_all "$prev"
+	got=$(kgit rev-parse 'HEAD^{tree}')
+	restore_head "$prev"
+	[ "$got" = "$(kgit rev-parse "refs/heads/$BRANCH^{tree}")" ] ||
+		die "patches/ apply to base but do not give branch '$BRANCH' (export or apply)"
+	echo "$(series_patches | wc -l) patches apply to base $(kgit rev-parse --short base)"
+}
+
+case ${1:-} in
+apply) do_apply ;;
+export) do_export ;;
+status) do_status ;;
+sync) do_sync ;;
+verify) do_verify ;;
+check) check_consistency; echo "series and patches/ consistent ($(series_patches | wc -l) patches)" ;;
+*) die "usage: $0 apply|export|status|sync|verify|check" ;;
+esac

@@ -1,0 +1,128 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Static gates on what the series touches, relative to base:
+#   sparse    every touched .c built with C=2 W=1 (sparse plus the extra
+#             compiler warnings): no warning that base does not have
+#   kerneldoc scripts/kernel-doc -none -Wall on every touched .c/.h: no
+#             warning that base does not have
+# Both trees are built with the x86_64 KUnit config of the run, so the
+# objects the suites use are the ones checked.  A touched object that
+# config does not build is reported, not silently passed.
+
+set -eu
+. "$(dirname "$0")/common.sh"
+
+BASEWT=$WORKDIR/base-tree
+
+need_tree
+touched=$(kgit diff --name-only --diff-filter=AMR base "refs/heads/$BRANCH" |
+	grep -vE '^(tools|scripts)/' || true)
+
+base_tree() {
+	if [ ! -d "$BASEWT" ]; then
+		info "checking out base into $BASEWT"
+		kgit worktree add -q --detach "$BASEWT" base
+	fi
+	[ "$(git -C "$BASEWT" rev-parse HEAD)" = "$(kgit rev-parse base)" ] ||
+		git -C "$BASEWT" checkout -q --detach base
+}
+
+# Warnings, with line numbers and tree locations stripped for comparison.
+normalise() {
+	grep -E '(warning|error):' | sed -E \
+		-e "s|$KDIR/||g" -e "s|$BASEWT/||g" -e 's|^\./||' \
+		-e 's/:[0-9]+(:[0-9]+)?:/:/' | sort -u
+}
+
+setup_build() {
+	src=$1 out=$2
+	mkdir -p "$out"
+	cfg=$BUILDDIR/kunit-x86_64/.config
+	[ -f "$cfg" ] || die "no x86_64 KUnit config yet (run 'make kunit ARCH=x86_64')"
+	cmp -s "$cfg" "$out/.config.want" 2>/dev/null || {
+		cp "$cfg" "$out/.config"
+		cp "$cfg" "$out/.config.want"
+	}
+	make -s -C "$src" O="$out" ARCH=x86_64 CC="$cc" olddefconfig >/dev/null
+	make -s -C "$src" O="$out" ARCH=x86_64 CC="$cc" -j"$(nproc)" prepare >/dev/null 2>&1 ||
+		die "make prepare failed in $out"
+}
+
+# Build the objects $3... from tree $1 in $2; warnings on stdout.
+build_objs() {
+	src=$1 out=$2
+	shift 2
+	for o in "$@"; do
+		rm -f "$out/$o"
+		make -C "$src" O="$out" ARCH=x86_64 CC="$cc" C=2 W=1 "$o" 2>&1 || true
+		[ -f "$out/$o" ] || echo "$o: error: not built by the x86_64 KUnit config"
+	done
+}
+
+do_sparse() {
+	objs=$(printf '%s\n' $touched | sed -n 's/\.c$/.o/p')
+	if [ -z "$objs" ]; then
+		echo "no C files touched"
+		return 0
+	fi
+	base_tree
+	if command -v ccache >/dev/null 2>&1; then
+		export CCACHE_DIR="$WORKDIR/ccache" CCACHE_BASEDIR="$WORKDIR"
+		cc='ccache gcc'
+	else
+		cc=gcc
+	fi
+	kgit checkout -q "$BRANCH"
+	setup_build "$KDIR" "$BUILDDIR/static-series"
+	setup_build "$BASEWT" "$BUILDDIR/static-base"
+	new=$WORKDIR/static-series.txt old=$WORKDIR/static-base.txt
+	# shellcheck disable=SC2086
+	build_objs "$KDIR" "$BUILDDIR/static-series" $objs | normalise >"$new"
+	inbase=
+	for o in $objs; do
+		[ ! -f "$BASEWT/${o%.o}.c" ] || inbase="$inbase $o"
+	done
+	# shellcheck disable=SC2086
+	build_objs "$BASEWT" "$BUILDDIR/static-base" $inbase | normalise >"$old"
+	added=$(comm -13 "$old" "$new")
+	if [ -n "$added" ]; then
+		printf '%s\n' "$added"
+		die "new sparse/W=1 warnings (above) in: $(echo $objs)"
+	fi
+	echo "sparse C=2 + W=1: no new warnings in $(echo "$objs" | wc -w) objects" \
+		"($(wc -l <"$old") already in base)"
+}
+
+do_kerneldoc() {
+	files=$(printf '%s\n' $touched | grep -E '\.(c|h)$' || true)
+	if [ -z "$files" ]; then
+		echo "no C files or headers touched"
+		return 0
+	fi
+	base_tree
+	new=$WORKDIR/kdoc-series.txt old=$WORKDIR/kdoc-base.txt
+	kgit checkout -q "$BRANCH"
+	# shellcheck disable=SC2086
+	(cd "$KDIR" && ./scripts/kernel-doc -none -Wall $files 2>&1) | normalise >"$new"
+	inbase=
+	for f in $files; do
+		[ ! -f "$BASEWT/$f" ] || inbase="$inbase $f"
+	done
+	: >"$old"
+	[ -z "$inbase" ] ||
+		(cd "$BASEWT" && ./scripts/kernel-doc -none -Wall $inbase 2>&1) | normalise >"$old"
+	added=$(comm -13 "$old" "$new")
+	if [ -n "$added" ]; then
+		printf '%s\n' "$added"
+		die "new kernel-doc warnings (above)"
+	fi
+	echo "kernel-doc -Wall: no new warnings in $(echo "$files" | wc -w) files" \
+		"($(wc -l <"$old") already in base)"
+}
+
+case ${1:-} in
+sparse) do_sparse ;;
+kerneldoc) do_kerneldoc ;;
+*) die "usage: $0 sparse|kerneldoc" ;;
+esac
