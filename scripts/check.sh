@@ -33,6 +33,7 @@ gate checkpatch "$S/patchcheck.sh" checkpatch
 if [ "${1:-}" != quick ]; then
 	gate applies sh -c "'$S/series.sh' sync && '$S/series.sh' verify"
 	gate exported "$S/series.sh" status
+	gate workbench "$S/selftest.sh"
 	gate kunit "$S/kunit.sh"
 	gate sparse-w1 "$S/static.sh" sparse
 	gate kernel-doc "$S/static.sh" kerneldoc

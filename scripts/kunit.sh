@@ -70,6 +70,7 @@ for a in $arches; do
 	[ -n "$expected" ] || continue
 	need_space 8000
 	bdir=$BUILDDIR/kunit-$a
+	mkdir -p "$bdir"
 	set -- --build_dir="$bdir" --jobs="$(nproc)" --timeout=1200 \
 		--make_options="CC=$cc" --make_options="HOSTCC=$cc" \
 		--json="$results/kunit-$a.json"

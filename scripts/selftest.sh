@@ -1,0 +1,158 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The workbench's own tests: bad input gets a one-line error, a non-zero
+# exit, and changes nothing.  Runs on a scratch copy of this repository
+# and a scratch work dir that shares the real base tree's objects
+# (KERNEL_SRC), so neither the real branch nor the real patches/ move.
+
+set -u
+. "$(dirname "$0")/common.sh"
+
+need_tree
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pagewise-selftest.XXXXXX")
+trap 'umount "$tmp/full" 2>/dev/null; rm -rf "$tmp"' EXIT
+repo=$tmp/repo
+mkdir -p "$repo"
+(cd "$TOP" && git ls-files -z | xargs -0 tar -cf - 2>/dev/null) | tar -xf - -C "$repo"
+ok=0 bad=0
+
+pass() { ok=$((ok + 1)); echo "ok   $1"; }
+fail() { bad=$((bad + 1)); echo "FAIL $1"; }
+
+# expect_error <name> <regex> <cmd...>: non-zero exit, one-line message
+# matching <regex>, and the scratch repo unchanged.
+expect_error() {
+	name=$1 re=$2
+	shift 2
+	before=$(cd "$repo" && find . -type f -exec sha256sum {} + | sort | sha256sum)
+	out=$("$@" 2>&1) && { fail "$name: succeeded"; return; }
+	after=$(cd "$repo" && find . -type f -exec sha256sum {} + | sort | sha256sum)
+	msg=$(printf '%s\n' "$out" | grep -E 'error:' | head -1)
+	if [ -z "$msg" ] || ! printf '%s\n' "$msg" | grep -qE "$re"; then
+		fail "$name: unexpected output: $(printf '%s' "$out" | tail -3)"
+	elif [ "$before" != "$after" ]; then
+		fail "$name: changed the repository"
+	else
+		pass "$name: $msg"
+	fi
+}
+
+mk() { make -s -C "$repo" WORKDIR="$tmp/work" KERNEL_SRC="$KDIR" BASE_REF=base "$@"; }
+
+# A scratch work dir whose base is the real base (shared objects).
+if ! mk apply >"$tmp/setup.log" 2>&1; then
+	cat "$tmp/setup.log"
+	die "could not set up the scratch work dir"
+fi
+pass "KERNEL_SRC clone applies the series: $(git -C "$tmp/work/linux" rev-list --count base..series) patches"
+
+# Re-exporting an unchanged branch leaves patches/ byte-identical.
+before=$(cd "$repo" && find patches series -type f -exec sha256sum {} + | sort | sha256sum)
+mk export >/dev/null 2>&1
+after=$(cd "$repo" && find patches series -type f -exec sha256sum {} + | sort | sha256sum)
+[ "$before" = "$after" ] && pass "export of an unchanged branch changes nothing" ||
+	fail "export of an unchanged branch changed patches/ or series"
+
+# Series and patches/ disagree.
+first=$(series_patches | head -1)
+if [ -n "$first" ]; then
+	mv "$repo/patches/$first" "$tmp/held.patch"
+	expect_error "series entry without a file" "series lists .* does not exist" mk status
+	mv "$tmp/held.patch" "$repo/patches/$first"
+fi
+cp "$repo/series" "$tmp/series.held"
+touch "$repo/patches/0000-stray.patch"
+expect_error "patch file not in series" "not listed in series" mk quick-check
+rm "$repo/patches/0000-stray.patch"
+
+# A patch that does not apply: the branch must stay where it was.
+head_before=$(git -C "$tmp/work/linux" rev-parse series)
+cat >"$repo/patches/zz-broken.patch" <<'PATCH'
+From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
+From: Pagewise <pagewise@example.org>
+Date: Mon, 1 Jan 2024 00:00:00 +0000
+Subject: [PATCH] lib: a patch whose context is not in the tree
+
+Signed-off-by: Pagewise <pagewise@example.org>
+---
+ lib/Makefile | 1 +
+ 1 file changed, 1 insertion(+)
+
+diff --git a/lib/Makefile b/lib/Makefile
+--- a/lib/Makefile
++++ b/lib/Makefile
+@@ -1,3 +1,4 @@
+ this line is not in lib/Makefile
++obj-y += nothing.o
+ neither is this one
+ nor this
+PATCH
+echo zz-broken.patch >>"$repo/series"
+expect_error "patch that does not apply" "zz-broken.patch does not apply" mk apply FORCE=1
+[ "$(git -C "$tmp/work/linux" rev-parse series)" = "$head_before" ] &&
+	[ ! -d "$tmp/work/linux/.git/rebase-apply" ] &&
+	[ -z "$(git -C "$tmp/work/linux" status --porcelain --untracked-files=no)" ] &&
+	pass "failed apply left the branch and tree as they were" ||
+	fail "failed apply left state behind"
+rm "$repo/patches/zz-broken.patch"
+cp "$tmp/series.held" "$repo/series"
+
+# The review gates catch a style error and a missing sign-off.
+cat >"$repo/patches/zz-style.patch" <<'PATCH'
+From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
+From: Pagewise <pagewise@example.org>
+Date: Mon, 1 Jan 2024 00:00:00 +0000
+Subject: [PATCH] lib: add a badly formatted comment
+
+This patch exists only to show that the checkpatch gate and the format
+gate reject what a reviewer would reject: trailing whitespace and a
+missing sign-off.
+---
+ lib/Makefile | 1 +
+ 1 file changed, 1 insertion(+)
+
+diff --git a/lib/Makefile b/lib/Makefile
+--- a/lib/Makefile
++++ b/lib/Makefile
+@@ -1,3 +1,4 @@
+ # SPDX-License-Identifier: GPL-2.0
++# trailing whitespace here 
+ #
+ # Makefile for some libs needed in the kernel.
+PATCH
+echo zz-style.patch >>"$repo/series"
+expect_error "checkpatch finding" "checkpatch --strict is not clean" \
+	sh -c "TOP='$repo' WORKDIR='$tmp/work' '$repo/scripts/patchcheck.sh' checkpatch"
+expect_error "missing Signed-off-by" "patch format check failed" \
+	sh -c "TOP='$repo' '$repo/scripts/patchcheck.sh' format"
+rm "$repo/patches/zz-style.patch"
+cp "$tmp/series.held" "$repo/series"
+
+# Unknown ARCH or SUITE: refused before anything is built.
+expect_error "unknown ARCH" "unknown ARCH=arm64" mk kunit ARCH=arm64
+expect_error "unknown SUITE" "matches no suite" mk kunit SUITE=no_such_suite
+expect_error "SUITE not on that ARCH" "matches no suite" mk kunit SUITE='no_such*' ARCH=um
+
+# KERNEL_SRC that is not a git tree, or that has uncommitted changes.
+mkdir -p "$tmp/notgit"
+expect_error "KERNEL_SRC not a git tree" "not a git tree" \
+	make -s -C "$repo" WORKDIR="$tmp/work2" KERNEL_SRC="$tmp/notgit" base
+git -C "$tmp/work/linux" worktree add -q --detach "$tmp/dirty" base
+echo '/* dirty */' >>"$tmp/dirty/Makefile"
+expect_error "KERNEL_SRC with uncommitted changes" "uncommitted changes" \
+	make -s -C "$repo" WORKDIR="$tmp/work3" KERNEL_SRC="$tmp/dirty" base
+[ ! -e "$tmp/work3/linux" ] && pass "refused KERNEL_SRC created no tree" ||
+	fail "refused KERNEL_SRC left a tree behind"
+
+# A full disk in the work dir (a 1 MiB tmpfs).
+mkdir -p "$tmp/full"
+if mount -t tmpfs -o size=1m tmpfs "$tmp/full" 2>/dev/null; then
+	expect_error "full work dir" "MiB free" \
+		make -s -C "$repo" WORKDIR="$tmp/full" KERNEL_SRC="$KDIR" base
+else
+	fail "full work dir: cannot mount a tmpfs to simulate it (needs root)"
+fi
+
+echo "workbench selftest: $ok passed, $bad failed"
+[ $bad = 0 ]
