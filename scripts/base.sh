@@ -51,7 +51,7 @@ if [ -n "${KERNEL_SRC:-}" ]; then
 	info "sharing objects of $KERNEL_SRC at $sha"
 	git clone -q --shared --no-checkout "$KERNEL_SRC" "$tmp"
 	git -C "$tmp" checkout -q --detach "$sha"
-	git -C "$tmp" tag base "$sha"
+	git -C "$tmp" tag -f base "$sha" >/dev/null
 	debver=none
 else
 	info "unpacking $TARBALL"

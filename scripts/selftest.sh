@@ -63,7 +63,7 @@ if [ -n "$first" ]; then
 fi
 cp "$repo/series" "$tmp/series.held"
 touch "$repo/patches/0000-stray.patch"
-expect_error "patch file not in series" "not listed in series" mk quick-check
+expect_error "patch file not in series" "not listed in series" mk status
 rm "$repo/patches/0000-stray.patch"
 
 # A patch that does not apply: the branch must stay where it was.
@@ -138,8 +138,11 @@ expect_error "SUITE not on that ARCH" "matches no suite" mk kunit SUITE='no_such
 mkdir -p "$tmp/notgit"
 expect_error "KERNEL_SRC not a git tree" "not a git tree" \
 	make -s -C "$repo" WORKDIR="$tmp/work2" KERNEL_SRC="$tmp/notgit" base
-git -C "$tmp/work/linux" worktree add -q --detach "$tmp/dirty" base
-echo '/* dirty */' >>"$tmp/dirty/Makefile"
+git init -q "$tmp/dirty"
+echo clean >"$tmp/dirty/Makefile"
+git -C "$tmp/dirty" add Makefile
+git -C "$tmp/dirty" -c user.name=t -c user.email=t@t commit -q -m t
+echo dirty >>"$tmp/dirty/Makefile"
 expect_error "KERNEL_SRC with uncommitted changes" "uncommitted changes" \
 	make -s -C "$repo" WORKDIR="$tmp/work3" KERNEL_SRC="$tmp/dirty" base
 [ ! -e "$tmp/work3/linux" ] && pass "refused KERNEL_SRC created no tree" ||

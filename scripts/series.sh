@@ -36,20 +36,25 @@ patch_name() {
 
 check_consistency() {
 	[ -f "$TOP/series" ] || die "series file missing"
-	bad=0
-	dups=$(series_patches | sort | uniq -d)
-	[ -z "$dups" ] || { info "listed twice in series: $dups"; bad=1; }
-	for p in $(series_patches); do
-		case $p in */*|.*) info "series entry '$p' must be a plain file name"; bad=1; continue ;; esac
-		[ -f "$PATCHES/$p" ] || { info "series lists $p but patches/$p does not exist"; bad=1; }
-	done
-	for f in "$PATCHES"/*; do
-		[ -e "$f" ] || continue
-		n=${f##*/}
-		series_patches | grep -qxF "$n" ||
-			{ info "patches/$n is not listed in series"; bad=1; }
-	done
-	[ $bad = 0 ] || die "patches/ and series disagree"
+	problems=$(
+		series_patches | sort | uniq -d | sed 's/^/listed twice in series: /'
+		for p in $(series_patches); do
+			case $p in
+			*/*|.*) echo "series entry '$p' must be a plain file name" ;;
+			*) [ -f "$PATCHES/$p" ] ||
+				echo "series lists $p but patches/$p does not exist" ;;
+			esac
+		done
+		for f in "$PATCHES"/*; do
+			[ -e "$f" ] || continue
+			series_patches | grep -qxF "${f##*/}" ||
+				echo "patches/${f##*/} is not listed in series"
+		done
+	)
+	[ -n "$problems" ] || return 0
+	n=$(printf '%s\n' "$problems" | wc -l)
+	[ "$n" = 1 ] || printf '%s\n' "$problems" | sed '$d' | while IFS= read -r l; do info "$l"; done
+	die "$(printf '%s\n' "$problems" | tail -1)"
 }
 
 branch_commits() {
