@@ -24,9 +24,9 @@ trap 'rm -rf "$scratch" "$scratch.editor"' EXIT
 git clone -q --shared -b "$BRANCH" "$KDIR" "$scratch"
 git -C "$scratch" config user.name Pagewise
 git -C "$scratch" config user.email pagewise@example.org
-git -C "$scratch" tag base "$(kgit rev-parse base)"
+git -C "$scratch" tag -f base "$(kgit rev-parse base)" >/dev/null
 
-# b4 edits the cover letter through $GIT_EDITOR: hand it ours.
+# b4 edits the cover letter with an editor: hand it one that installs ours.
 printf '#!/bin/sh\ncp "%s" "$1"\n' "$cover" >"$scratch.editor"
 chmod +x "$scratch.editor"
 
@@ -35,11 +35,23 @@ export HOME="$scratch/.home"	# no user b4/git config leaks in
 mkdir -p "$HOME"
 git config --global user.name Pagewise
 git config --global user.email pagewise@example.org
-b4 -q prep -e base >/dev/null 2>&1 || die "b4 prep -e base failed"
-GIT_EDITOR=$scratch.editor b4 -q prep --edit-cover >/dev/null 2>&1 ||
-	die "b4 prep --edit-cover failed"
-b4 -q prep --auto-to-cc >/dev/null 2>&1 || die "b4 prep --auto-to-cc failed"
-b4 -q send -o "$out" --no-sign >/dev/null 2>&1 || die "b4 send -o failed"
+log=$WORKDIR/b4.log
+: >"$log"
+b4step() {
+	what=$1
+	shift
+	echo "\$ $*" >>"$log"
+	"$@" >>"$log" 2>&1 || die "$what failed (log: $log)"
+}
+b4step "b4 prep -e base" b4 prep -e base
+# Without an SMTP setup b4 0.12 wants its web endpoint, which requires
+# signing; -o never connects anywhere, so any server name will do.
+git config sendemail.smtpServer localhost
+# b4 0.12 edits through core.editor (else $EDITOR), not $GIT_EDITOR.
+git config core.editor "$scratch.editor"
+b4step "b4 prep --edit-cover" b4 prep --edit-cover
+b4step "b4 prep --auto-to-cc" b4 prep --auto-to-cc
+b4step "b4 send -o" b4 send -o "$out" --no-sign
 
 n=0
 for m in "$out"/*; do
