@@ -38,6 +38,13 @@ expect_error() {
 	fi
 }
 
+# The mail header of a hand-made test patch; $1 is its subject.
+mail_head() {
+	printf 'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n'
+	printf 'From: %s\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n' "$AUTHOR_ID"
+	printf 'Subject: [PATCH] %s\n' "$1"
+}
+
 mk() { make -s -C "$repo" WORKDIR="$tmp/work" KERNEL_SRC="$KDIR" BASE_REF=base "$@"; }
 
 # A scratch work dir whose base is the real base (shared objects).
@@ -68,11 +75,8 @@ rm "$repo/patches/0000-stray.patch"
 
 # A patch that does not apply: the branch must stay where it was.
 head_before=$(git -C "$tmp/work/linux" rev-parse series)
-cat >"$repo/patches/zz-broken.patch" <<'PATCH'
-From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
-From: Pagewise <pagewise@example.org>
-Date: Mon, 1 Jan 2024 00:00:00 +0000
-Subject: [PATCH] lib: a patch whose context is not in the tree
+{ mail_head "lib: a patch whose context is not in the tree"; cat; } \
+	>"$repo/patches/zz-broken.patch" <<'PATCH'
 
 Signed-off-by: Pagewise <pagewise@example.org>
 ---
@@ -99,11 +103,8 @@ rm "$repo/patches/zz-broken.patch"
 cp "$tmp/series.held" "$repo/series"
 
 # The review gates catch a style error and a missing sign-off.
-cat >"$repo/patches/zz-style.patch" <<'PATCH'
-From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
-From: Pagewise <pagewise@example.org>
-Date: Mon, 1 Jan 2024 00:00:00 +0000
-Subject: [PATCH] lib: add a badly formatted comment
+{ mail_head "lib: add a badly formatted comment"; cat; } \
+	>"$repo/patches/zz-style.patch" <<'PATCH'
 
 This patch exists only to show that the checkpatch gate and the format
 gate reject what a reviewer would reject: trailing whitespace and a
