@@ -12,7 +12,7 @@ DEPS_STAMP := $(WORKDIR)/deps.stamp
 S := $(TOP)/scripts
 
 .PHONY: help deps base have-base apply export status sync kunit check quick-check \
-	build-each b4 clean-work
+	build-each cross b4 clean-work
 
 help:
 	@echo 'make deps         install the Debian packages the workbench needs'
@@ -22,6 +22,7 @@ help:
 	@echo 'make status       do branch and patches/ agree? (non-zero if not)'
 	@echo 'make kunit        build and run every suite (ARCH=um|x86_64, SUITE=<glob>)'
 	@echo 'make build-each   build both KUnit configs after every patch'
+	@echo 'make cross        compile the touched arm64/riscv/s390 objects with clang'
 	@echo 'make b4           b4 prep + send -o dry run (COVER=docs/<file>)'
 	@echo 'make quick-check  gates that need no kernel build'
 	@echo 'make check        every gate; prints "N passed, N failed"'
@@ -55,6 +56,9 @@ kunit: sync
 
 build-each: sync
 	@$(S)/build-each.sh
+
+cross: sync
+	@$(S)/cross.sh
 
 b4: sync
 	@$(S)/b4-dry-run.sh

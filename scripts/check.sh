@@ -38,6 +38,7 @@ if [ "${1:-}" != quick ]; then
 	gate sparse-w1 "$S/static.sh" sparse
 	gate kernel-doc "$S/static.sh" kerneldoc
 	gate build-each "$S/build-each.sh"
+	gate cross "$S/cross.sh"
 	gate b4 "$S/b4-dry-run.sh"
 fi
 [ -z "$failed_names" ] || echo "failed gates:$failed_names"
