@@ -6,7 +6,7 @@
 
 WORKDIR ?= $(HOME)/.cache/pagewise
 TOP := $(CURDIR)
-export WORKDIR TOP KERNEL_SRC BASE_REF SUITE FORCE COVER
+export WORKDIR TOP KERNEL_SRC BASE_REF SUITE FORCE COVER SLOW
 
 DEPS_STAMP := $(WORKDIR)/deps.stamp
 S := $(TOP)/scripts
@@ -20,7 +20,8 @@ help:
 	@echo 'make apply        branch series := base + patches (FORCE=1 drops unexported work)'
 	@echo 'make export       patches/ + series := commits base..series'
 	@echo 'make status       do branch and patches/ agree? (non-zero if not)'
-	@echo 'make kunit        build and run every suite (ARCH=um|x86_64, SUITE=<glob>)'
+	@echo 'make kunit        build and run every suite (ARCH=um|x86_64, SUITE=<glob>,'
+	@echo '                  SLOW=1 adds the slow benchmark cases)'
 	@echo 'make build-each   build both KUnit configs after every patch'
 	@echo 'make cross        compile the touched arm64/riscv/s390 objects with clang'
 	@echo 'make b4           b4 prep + send -o dry run (COVER=docs/<file>)'

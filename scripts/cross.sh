@@ -22,8 +22,9 @@ objs_s390='arch/s390/mm/pageattr.o mm/vmalloc.o mm/scamem.o'
 need_tree
 # Debian's versioned LLVM 16 (LLVM=-16 makes kbuild use clang-16,
 # ld.lld-16, llvm-ar-16...); s390 needs clang 15 or later.
-command -v clang-16 >/dev/null && command -v ld.lld-16 >/dev/null ||
-	die "clang-16 and ld.lld-16 are needed (make deps)"
+command -v clang-16 >/dev/null && command -v ld.lld-16 >/dev/null &&
+	command -v s390x-linux-gnu-ld >/dev/null ||
+	die "clang-16, ld.lld-16 and s390x binutils are needed (make deps)"
 if command -v ccache >/dev/null 2>&1; then
 	export CCACHE_DIR="$WORKDIR/ccache" CCACHE_BASEDIR="$WORKDIR"
 	cc='ccache clang-16'
@@ -41,7 +42,14 @@ for a in ${ARCHES:-arm64 riscv s390}; do
 	t0=$(date +%s)
 	mkdir -p "$bdir"
 	for o in $objs; do rm -f "$bdir/$o"; done
-	k() { make -C "$KDIR" O="$bdir" ARCH="$a" LLVM=-16 CC="$cc" "$@"; }
+	# ld.lld cannot link s390 (its vDSO is linked even for single
+	# objects): there clang compiles and GNU binutils link.
+	if [ "$a" = s390 ]; then
+		k() { make -C "$KDIR" O="$bdir" ARCH="$a" CC="$cc" \
+			CROSS_COMPILE=s390x-linux-gnu- "$@"; }
+	else
+		k() { make -C "$KDIR" O="$bdir" ARCH="$a" LLVM=-16 CC="$cc" "$@"; }
+	fi
 	if ! {
 		k defconfig &&
 		"$KDIR/scripts/kconfig/merge_config.sh" -m -O "$bdir" \

@@ -6,6 +6,8 @@
 # failed case, crash, timeout, missing suite, or kernel report in the log.
 #
 # ARCH=um|x86_64 narrows to one arch, SUITE=<glob> to matching suites.
+# Cases marked slow (micro-benchmarks that print timings and assert
+# nothing) are left out unless SLOW=1.
 # Each kunitconfig in kunit/ says which suites it enables ('# suites:')
 # and on which arches they run ('# arch:').
 
@@ -82,6 +84,7 @@ for a in $arches; do
 		set -- "$@" --kunitconfig="$TOP/configs/debug-$a.config"
 	[ "$a" = um ] ||
 		set -- "$@" --arch="$a" --qemu_args="-smp 2 -m 2048"
+	[ "${SLOW:-0}" = 1 ] || set -- "$@" --filter='speed>slow'
 	[ "$suite_glob" = '*' ] || set -- "$@" "$suite_glob"
 
 	info "$a: building and running ($(echo $expected | tr '\n' ' '))"
