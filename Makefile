@@ -12,7 +12,7 @@ DEPS_STAMP := $(WORKDIR)/deps.stamp
 S := $(TOP)/scripts
 
 .PHONY: help deps base have-base apply export status sync kunit check quick-check \
-	build-each cross b4 clean-work
+	build-each cross docs b4 clean-work
 
 help:
 	@echo 'make deps         install the Debian packages the workbench needs'
@@ -24,6 +24,7 @@ help:
 	@echo '                  SLOW=1 adds the slow benchmark cases)'
 	@echo 'make build-each   build both KUnit configs after every patch'
 	@echo 'make cross        compile the touched arm64/riscv/s390 objects with clang'
+	@echo 'make docs         htmldocs of the Documentation/ dirs the series touches'
 	@echo 'make b4           b4 prep + send -o dry run (COVER=docs/<file>)'
 	@echo 'make quick-check  gates that need no kernel build'
 	@echo 'make check        every gate; prints "N passed, N failed"'
@@ -60,6 +61,9 @@ build-each: sync
 
 cross: sync
 	@$(S)/cross.sh
+
+docs: sync
+	@$(S)/docs.sh
 
 b4: sync
 	@$(S)/b4-dry-run.sh

@@ -37,6 +37,7 @@ if [ "${1:-}" != quick ]; then
 	gate kunit "$S/kunit.sh"
 	gate sparse-w1 "$S/static.sh" sparse
 	gate kernel-doc "$S/static.sh" kerneldoc
+	gate htmldocs "$S/docs.sh"
 	gate build-each "$S/build-each.sh"
 	gate cross "$S/cross.sh"
 	gate b4 "$S/b4-dry-run.sh"

@@ -9,10 +9,11 @@ set -eu
 
 # clang-16: cross-compile checks (scripts/cross.sh); bookworm's default
 # clang 14 is too old for ARCH=s390, which needs 15, and ld.lld cannot
-# link s390, hence its GNU binutils.
+# link s390, hence its GNU binutils.  python3-sphinx: the htmldocs gate.
 PKGS="build-essential bc bison flex libelf-dev libssl-dev python3
       qemu-system-x86 git b4 sparse coccinelle ccache dwarves clang lld llvm
-      clang-16 lld-16 llvm-16 binutils-s390x-linux-gnu cpio kmod rsync linux-source-6.12"
+      clang-16 lld-16 llvm-16 binutils-s390x-linux-gnu python3-sphinx
+      cpio kmod rsync linux-source-6.12"
 
 missing=
 for p in $PKGS; do

@@ -9,7 +9,9 @@
 # Cases marked slow (micro-benchmarks that print timings and assert
 # nothing) are left out unless SLOW=1.
 # Each kunitconfig in kunit/ says which suites it enables ('# suites:')
-# and on which arches they run ('# arch:').
+# and on which arches they run ('# arch:'); '# config-<arch>:' lines add
+# options for one arch only (as --kconfig_add) and '# kernel_args-<arch>:'
+# lines kernel command line arguments.
 
 set -eu
 . "$(dirname "$0")/common.sh"
@@ -78,6 +80,12 @@ for a in $arches; do
 		--json="$results/kunit-$a.json"
 	for f in $(configs_for "$a" | cut -d' ' -f1); do
 		set -- "$@" --kunitconfig="$f"
+		for o in $(sed -n "s/^# config-$a:[[:space:]]*//p" "$f"); do
+			set -- "$@" --kconfig_add="$o"
+		done
+		for o in $(sed -n "s/^# kernel_args-$a:[[:space:]]*//p" "$f"); do
+			set -- "$@" --kernel_args="$o"
+		done
 	done
 	set -- "$@" --kunitconfig="$TOP/configs/debug.config"
 	[ ! -f "$TOP/configs/debug-$a.config" ] ||
