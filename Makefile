@@ -6,7 +6,7 @@
 
 WORKDIR ?= $(HOME)/.cache/pagewise
 TOP := $(CURDIR)
-export WORKDIR TOP KERNEL_SRC BASE_REF SUITE FORCE COVER SLOW
+export WORKDIR TOP KERNEL_SRC BASE_REF SUITE FORCE COVER SLOW BENCH_REF BOOTS
 
 DEPS_STAMP := $(WORKDIR)/deps.stamp
 S := $(TOP)/scripts
@@ -26,6 +26,8 @@ help:
 	@echo 'make cross        compile the touched arm64/riscv/s390 objects with clang'
 	@echo 'make docs         htmldocs of the Documentation/ dirs the series touches'
 	@echo 'make b4           b4 prep + send -o dry run (COVER=docs/<file>)'
+	@echo 'make bench-vmalloc  test_vmalloc timings, base vs series, in QEMU (not in'
+	@echo '                  check; BENCH_REF=<ref, default series>, BOOTS=<per kernel>)'
 	@echo 'make quick-check  gates that need no kernel build'
 	@echo 'make check        every gate; prints "N passed, N failed"'
 	@echo 'WORKDIR=$(WORKDIR)  KERNEL_SRC=<your git tree>  BASE_REF=<ref, default HEAD>'
@@ -67,6 +69,10 @@ docs: sync
 
 b4: sync
 	@$(S)/b4-dry-run.sh
+
+# Not a gate: it measures, and takes about 20 minutes with built kernels.
+bench-vmalloc: have-base
+	@$(S)/bench-vmalloc.sh
 
 quick-check: have-base
 	@$(S)/check.sh quick
