@@ -6,13 +6,13 @@
 
 WORKDIR ?= $(HOME)/.cache/pagewise
 TOP := $(CURDIR)
-export WORKDIR TOP KERNEL_SRC BASE_REF SUITE FORCE COVER SLOW BENCH_REF BOOTS
+export WORKDIR TOP KERNEL_SRC BASE_REF SUITE FORCE COVER SLOW BENCH_REF BOOTS RUNS
 
 DEPS_STAMP := $(WORKDIR)/deps.stamp
 S := $(TOP)/scripts
 
 .PHONY: help deps base have-base apply export status sync kunit check quick-check \
-	build-each cross docs b4 clean-work
+	build-each cross docs b4 clean-work bench-vmalloc bench-mmap sizes
 
 help:
 	@echo 'make deps         install the Debian packages the workbench needs'
@@ -28,6 +28,8 @@ help:
 	@echo 'make b4           b4 prep + send -o dry run (COVER=docs/<file>)'
 	@echo 'make bench-vmalloc  test_vmalloc timings, base vs series, in QEMU (not in'
 	@echo '                  check; BENCH_REF=<ref, default series>, BOOTS=<per kernel>)'
+	@echo 'make bench-mmap   mmap timings of the slow scamem_mmap case (RUNS=<boots>)'
+	@echo 'make sizes        pahole sizes of vm_struct/scamem: base, pre-order, series'
 	@echo 'make quick-check  gates that need no kernel build'
 	@echo 'make check        every gate; prints "N passed, N failed"'
 	@echo 'WORKDIR=$(WORKDIR)  KERNEL_SRC=<your git tree>  BASE_REF=<ref, default HEAD>'
@@ -73,6 +75,12 @@ b4: sync
 # Not a gate: it measures, and takes about 20 minutes with built kernels.
 bench-vmalloc: have-base
 	@$(S)/bench-vmalloc.sh
+
+bench-mmap: sync
+	@$(S)/bench-mmap.sh
+
+sizes: sync
+	@$(S)/sizes.sh
 
 quick-check: have-base
 	@$(S)/check.sh quick

@@ -24,12 +24,13 @@
 #   -n N      boots per kernel (default: $BOOTS, else 3)
 #   -s SETS   parameter sets to run, letters out of abcd (default: abcd)
 #   -t SEC    timeout of one boot (default: 900)
+#   -B        build the kernels and initramfs images only, boot nothing
 
 set -eu
 . "$(dirname "$0")/common.sh"
 
 usage() {
-	die "usage: ${0##*/} [-r series-ref] [-b base-ref] [-n boots] [-s abcd] [-t seconds]"
+	die "usage: ${0##*/} [-r series-ref] [-b base-ref] [-n boots] [-s abcd] [-t seconds] [-B]"
 }
 
 series_ref=${BENCH_REF:-$BRANCH}
@@ -37,13 +38,15 @@ base_ref=base
 boots=${BOOTS:-3}
 sets=abcd
 boot_timeout=900
-while getopts r:b:n:s:t: opt; do
+build_only=
+while getopts r:b:n:s:t:B opt; do
 	case $opt in
 	r) series_ref=$OPTARG ;;
 	b) base_ref=$OPTARG ;;
 	n) boots=$OPTARG ;;
 	s) sets=$OPTARG ;;
 	t) boot_timeout=$OPTARG ;;
+	B) build_only=1 ;;
 	*) usage ;;
 	esac
 done
@@ -186,6 +189,10 @@ for kind in base series; do
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
 		>"$BUILDDIR/bench-$kind/bench-initramfs.cpio"
 done
+if [ -n "$build_only" ]; then
+	info "built in $(($(date +%s) - start))s; -B: not booting"
+	exit 0
+fi
 info "built in $(($(date +%s) - start))s; booting $boots times each, base $base_ref, series $series_ref"
 
 # One boot of kernel $1; $2: boot number.  The log is kept whatever happens.

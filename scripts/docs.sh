@@ -2,10 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the HTML documentation of every Documentation/ directory the
-# series touches (make SPHINXDIRS=<dir> htmldocs, in $BUILDDIR/docs) and
-# fail on any Sphinx or kernel-doc warning that names a file the series
-# adds or changes.  Warnings about untouched files (the base has some)
-# are counted but do not fail.
+# series touches (make SPHINXDIRS=<dirs> htmldocs), at the tip of the
+# series ($BUILDDIR/docs) and at base ($BUILDDIR/docs-base, from the
+# base worktree the static gates use), and fail on any Sphinx or
+# kernel-doc warning the series adds.  A directory built alone has
+# warnings of its own (references to documents outside SPHINXDIRS, and
+# the base has real ones); they are the same on both sides and only
+# counted.  Warnings are compared with line numbers and tree paths
+# stripped.
 
 set -eu
 . "$(dirname "$0")/common.sh"
@@ -21,27 +25,42 @@ if [ -z "$dirs" ]; then
 	exit 0
 fi
 
-bdir=$BUILDDIR/docs
-log=$WORKDIR/results/docs.log
-mkdir -p "$bdir" "$WORKDIR/results"
-# Debian's Sphinx, not a Python that happens to come first in PATH.
-if ! PATH=/usr/bin:$PATH make -C "$KDIR" O="$bdir" \
-	SPHINXDIRS="$(echo $dirs)" PYTHON3=/usr/bin/python3 \
-	SPHINXBUILD=/usr/bin/sphinx-build htmldocs >"$log" 2>&1; then
-	tail -20 "$log"
-	die "htmldocs failed (log: $log)"
+BASEWT=$WORKDIR/base-tree
+if [ ! -d "$BASEWT" ]; then
+	kgit worktree add -q --detach "$BASEWT" base
 fi
+git -C "$BASEWT" checkout -q --detach base
 
-rc=0
-for f in $changed; do
-	if grep -F "$f" "$log" | grep -iE 'warning|error'; then
-		rc=1
+mkdir -p "$WORKDIR/results"
+# $1 source tree, $2 build dir, $3 log.  Debian's Sphinx, not a Python
+# that happens to come first in PATH.
+htmldocs() {
+	mkdir -p "$2"
+	if ! PATH=/usr/bin:$PATH make -C "$1" O="$2" \
+		SPHINXDIRS="$(echo $dirs)" PYTHON3=/usr/bin/python3 \
+		SPHINXBUILD=/usr/bin/sphinx-build htmldocs >"$3" 2>&1; then
+		tail -20 "$3"
+		die "htmldocs failed in $1 (log: $3)"
 	fi
-done
-total=$(grep -ciE 'warning|error' "$log" || true)
-if [ $rc = 0 ]; then
-	echo "htmldocs for $(echo $dirs): no warning about the series' files ($total elsewhere)"
-else
-	echo "htmldocs: warnings about files of the series (log: $log)"
+}
+
+normalise() {
+	grep -iE 'warning|error' "$1" | sed -E \
+		-e "s|$KDIR/||g" -e "s|$BASEWT/||g" \
+		-e 's|^(\.\./)+[^/]+/||' \
+		-e 's/:[0-9]+(:[0-9]+)?:/:/' | sort -u
+}
+
+new=$WORKDIR/results/docs.log old=$WORKDIR/results/docs-base.log
+kgit checkout -q "$BRANCH"
+htmldocs "$KDIR" "$BUILDDIR/docs" "$new"
+htmldocs "$BASEWT" "$BUILDDIR/docs-base" "$old"
+normalise "$new" >"$new.w"
+normalise "$old" >"$old.w"
+added=$(comm -13 "$old.w" "$new.w")
+if [ -n "$added" ]; then
+	printf '%s\n' "$added"
+	die "htmldocs: warnings the series adds (above; log: $new)"
 fi
-exit $rc
+echo "htmldocs for $(echo $dirs): no new warning" \
+	"($(wc -l <"$new.w") in both trees, outside the series' text)"
