@@ -7,8 +7,9 @@
 # remap_vmalloc_range() indexed from the scamem, and vmalloc_mmap().  The
 # numbers come from the slow mmap_bench case of the scamem_mmap suite,
 # run on x86_64 (QEMU TCG, -smp 2) from a kernel built without the debug
-# options (its own build dir), RUNS boots (default 5).  Prints the median
-# ns per mmap+munmap of each method and the ratios to the walk.
+# options (its own build dir), RUNS boots (default 5; BUILD_ONLY=1 only
+# builds).  Prints the median ns per mmap+munmap of each method and the
+# ratios to the walk.
 # Timing under TCG is only meaningful as a ratio within one run.
 
 set -eu
@@ -28,15 +29,24 @@ else
 	cc=gcc
 fi
 
-i=1
-while [ $i -le "$runs" ]; do
-	(cd "$KDIR" && ./tools/testing/kunit/kunit.py run --arch=x86_64 \
+# kunit.py $1 with the benchmark's kernel configuration.
+kunit() {
+	cmd=$1
+	shift
+	(cd "$KDIR" && ./tools/testing/kunit/kunit.py "$cmd" --arch=x86_64 \
 		--build_dir="$bdir" --jobs="$(nproc)" \
 		--make_options="CC=$cc" --make_options="HOSTCC=$cc" \
 		--kunitconfig="$TOP/kunit/scamem.kunitconfig" \
-		--kconfig_add=CONFIG_NUMA=y --kconfig_add=CONFIG_NUMA_EMU=y \
-		--kernel_args=numa=fake=2 --qemu_args="-smp 2 -m 2048" \
-		--filter='speed=slow' --raw_output=all 'scamem_mmap') \
+		--kconfig_add=CONFIG_NUMA=y --kconfig_add=CONFIG_NUMA_EMU=y "$@")
+}
+
+# Build once, untimed; the runs then only boot.
+kunit build >"$out/build.log" 2>&1 || die "build failed (log: $out/build.log)"
+[ "${BUILD_ONLY:-}" != 1 ] || exit 0
+i=1
+while [ $i -le "$runs" ]; do
+	kunit run --kernel_args=numa=fake=2 --qemu_args="-smp 2 -m 2048" \
+		--filter='speed=slow' --raw_output=all 'scamem_mmap' \
 		>"$out/run-$i.log" 2>&1 ||
 		die "run $i failed (log: $out/run-$i.log)"
 	grep -q 'mmap+munmap' "$out/run-$i.log" ||

@@ -63,4 +63,4 @@ if [ -n "$added" ]; then
 	die "htmldocs: warnings the series adds (above; log: $new)"
 fi
 echo "htmldocs for $(echo $dirs): no new warning" \
-	"($(wc -l <"$new.w") in both trees, outside the series' text)"
+	"($(wc -l <"$new.w") warnings, each also in base)"
