@@ -37,7 +37,8 @@ kunit() {
 		--build_dir="$bdir" --jobs="$(nproc)" \
 		--make_options="CC=$cc" --make_options="HOSTCC=$cc" \
 		--kunitconfig="$TOP/kunit/scamem.kunitconfig" \
-		--kconfig_add=CONFIG_NUMA=y --kconfig_add=CONFIG_NUMA_EMU=y "$@")
+		--kconfig_add=CONFIG_SMP=y --kconfig_add=CONFIG_NUMA=y \
+		--kconfig_add=CONFIG_NUMA_EMU=y "$@")
 }
 
 # Build once, untimed; the runs then only boot.

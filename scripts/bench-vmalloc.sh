@@ -25,12 +25,15 @@
 #   -s SETS   parameter sets to run, letters out of abcd (default: abcd)
 #   -t SEC    timeout of one boot (default: 900)
 #   -B        build the kernels and initramfs images only, boot nothing
+#   -S DIR    summarise the boot logs of an earlier run in DIR again
+#             (e.g. $WORKDIR/results/bench-vmalloc/latest), build and
+#             boot nothing
 
 set -eu
 . "$(dirname "$0")/common.sh"
 
 usage() {
-	die "usage: ${0##*/} [-r series-ref] [-b base-ref] [-n boots] [-s abcd] [-t seconds] [-B]"
+	die "usage: ${0##*/} [-r series-ref] [-b base-ref] [-n boots] [-s abcd] [-t seconds] [-B | -S dir]"
 }
 
 series_ref=${BENCH_REF:-$BRANCH}
@@ -38,8 +41,8 @@ base_ref=base
 boots=${BOOTS:-3}
 sets=abcd
 boot_timeout=900
-build_only=
-while getopts r:b:n:s:t:B opt; do
+build_only= resummarise=
+while getopts r:b:n:s:t:BS: opt; do
 	case $opt in
 	r) series_ref=$OPTARG ;;
 	b) base_ref=$OPTARG ;;
@@ -47,6 +50,7 @@ while getopts r:b:n:s:t:B opt; do
 	s) sets=$OPTARG ;;
 	t) boot_timeout=$OPTARG ;;
 	B) build_only=1 ;;
+	S) resummarise=$OPTARG ;;
 	*) usage ;;
 	esac
 done
@@ -112,131 +116,139 @@ else
 	cc=gcc
 fi
 
-frag=$TOP/configs/bench.config
-stamp=$(date +%Y%m%d-%H%M%S)
-out=$WORKDIR/results/bench-vmalloc/$stamp
-mkdir -p "$out"
-ln -sfn "$stamp" "$WORKDIR/results/bench-vmalloc/latest"
-start=$(date +%s)
-
-# Detached worktree $WORKDIR/bench-src-$1 at commit $2, made or moved.
-worktree() {
-	wt=$WORKDIR/bench-src-$1
-	if [ ! -e "$wt/.git" ]; then
-		[ ! -e "$wt" ] || die "$wt exists but is not a worktree; remove it"
-		kgit worktree add --quiet --detach "$wt" "$2" ||
-			die "cannot add worktree $wt"
-	elif [ "$(git -C "$wt" rev-parse HEAD)" != "$2" ]; then
-		[ -z "$(git -C "$wt" status --porcelain --untracked-files=no)" ] ||
-			die "$wt has local changes; it is the benchmark's, reset or remove it"
-		git -C "$wt" checkout --quiet --detach "$2" ||
-			die "cannot check out $2 in $wt"
-	fi
-}
-
-# Configure and build kernel $1 (base|series) from its worktree.
-build() {
-	wt=$WORKDIR/bench-src-$1
-	bdir=$BUILDDIR/bench-$1
-	log=$out/build-$1.log
-	t0=$(date +%s)
-	mkdir -p "$bdir"
-	k() { make -C "$wt" O="$bdir" ARCH=x86_64 CC="$cc" HOSTCC="$cc" "$@"; }
-	if ! {
-		k x86_64_defconfig &&
-		"$wt/scripts/kconfig/merge_config.sh" -m -O "$bdir" \
-			"$bdir/.config" "$frag" &&
-		k olddefconfig &&
-		k -j2 bzImage modules
-	} >"$log" 2>&1; then
-		grep -E 'error|Error' "$log" | head -15 >&2
-		die "$1 kernel build failed (log: $log)"
-	fi
-	# The fragment's options must have survived olddefconfig.
-	missing=$(sed -n 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1/p' "$frag" |
-		while read -r opt; do
-			! grep -q "^$opt=" "$bdir/.config" || echo "$opt=(set)"
-		done
-		grep '^CONFIG_' "$frag" | while read -r opt; do
-			grep -qx "$opt" "$bdir/.config" || echo "$opt"
-		done)
-	[ -z "$missing" ] || die "$1: config lost:" $missing
-	for f in arch/x86/boot/bzImage lib/test_vmalloc.ko; do
-		[ -f "$bdir/$f" ] || die "$1: $bdir/$f was not built"
-	done
-	info "$1: $(git -C "$wt" log -1 --format='%h %s') built ($(($(date +%s) - t0))s)"
-}
-
-worktree base "$base_commit"
-worktree series "$series_commit"
-need_space 6000
-build base
-build series
-
-# The init and the two initramfs images.
-initdir=$BUILDDIR/bench-init
-mkdir -p "$initdir"
-gcc -static -O2 -Wall -o "$initdir/init" \
-	"$TOP/scripts/bench-vmalloc-init.c" ||
-	die "cannot build scripts/bench-vmalloc-init.c (needs libc6-dev)"
-set_list >"$out/bench.conf"
-for kind in base series; do
-	root=$initdir/root-$kind
-	rm -rf "$root"
-	mkdir -p "$root/dev" "$root/proc"
-	cp "$initdir/init" "$out/bench.conf" "$root/"
-	cp "$BUILDDIR/bench-$kind/lib/test_vmalloc.ko" "$root/"
-	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
-		>"$BUILDDIR/bench-$kind/bench-initramfs.cpio"
-done
-if [ -n "$build_only" ]; then
-	info "built in $(($(date +%s) - start))s; -B: not booting"
-	exit 0
-fi
-info "built in $(($(date +%s) - start))s; booting $boots times each, base $base_ref, series $series_ref"
-
-# One boot of kernel $1; $2: boot number.  The log is kept whatever happens.
-boot() {
-	log=$out/boot-$1-$2.log
-	t0=$(date +%s)
-	rc=0
-	timeout -k 10 "$boot_timeout" qemu-system-x86_64 \
-		-accel tcg,thread=multi -smp 2 -m 2G \
-		-nographic -no-reboot \
-		-kernel "$BUILDDIR/bench-$1/arch/x86/boot/bzImage" \
-		-initrd "$BUILDDIR/bench-$1/bench-initramfs.cpio" \
-		-append "console=ttyS0 nokaslr quiet panic=-1" \
-		</dev/null >"$log" 2>&1 || rc=$?
-	tr -d '\r' <"$log" >"$log.tmp" && mv "$log.tmp" "$log"
-	secs=$(($(date +%s) - t0))
-	if [ $rc = 124 ] || [ $rc = 137 ]; then
-		info "$1 boot $2: timed out after ${secs}s (log: $log)"
-		failed=$((failed + 1))
-	elif ! grep -q '^bench: done' "$log" || grep -q '^bench: error' "$log"; then
-		info "$1 boot $2: incomplete or failed (qemu rc $rc, ${secs}s, log: $log)"
-		grep -E '^bench: error|Kernel panic|BUG:|Oops' "$log" | head -5 >&2
-		failed=$((failed + 1))
-	else
-		info "$1 boot $2: ${secs}s"
-	fi
-}
-
-# Other work on the host slows the vCPU threads unevenly.
-load=$(cut -d' ' -f1 /proc/loadavg)
-[ "${load%%.*}" -lt 1 ] ||
-	info "warning: host load is $load before the boots; timings will be noisier"
 failed=0
-i=1
-while [ $i -le "$boots" ]; do
-	if [ $((i % 2)) = 1 ]; then
-		boot base $i
-		boot series $i
-	else
-		boot series $i
-		boot base $i
+if [ -n "$resummarise" ]; then
+	out=$resummarise
+	[ -f "$out/bench.conf" ] || die "$out: no bench.conf, not a run of this script"
+	boots=$(ls "$out"/boot-base-*.log 2>/dev/null | wc -l)
+	start=$(date +%s)
+else
+	frag=$TOP/configs/bench.config
+	stamp=$(date +%Y%m%d-%H%M%S)
+	out=$WORKDIR/results/bench-vmalloc/$stamp
+	mkdir -p "$out"
+	ln -sfn "$stamp" "$WORKDIR/results/bench-vmalloc/latest"
+	start=$(date +%s)
+
+	# Detached worktree $WORKDIR/bench-src-$1 at commit $2, made or moved.
+	worktree() {
+		wt=$WORKDIR/bench-src-$1
+		if [ ! -e "$wt/.git" ]; then
+			[ ! -e "$wt" ] || die "$wt exists but is not a worktree; remove it"
+			kgit worktree add --quiet --detach "$wt" "$2" ||
+				die "cannot add worktree $wt"
+		elif [ "$(git -C "$wt" rev-parse HEAD)" != "$2" ]; then
+			[ -z "$(git -C "$wt" status --porcelain --untracked-files=no)" ] ||
+				die "$wt has local changes; it is the benchmark's, reset or remove it"
+			git -C "$wt" checkout --quiet --detach "$2" ||
+				die "cannot check out $2 in $wt"
+		fi
+	}
+
+	# Configure and build kernel $1 (base|series) from its worktree.
+	build() {
+		wt=$WORKDIR/bench-src-$1
+		bdir=$BUILDDIR/bench-$1
+		log=$out/build-$1.log
+		t0=$(date +%s)
+		mkdir -p "$bdir"
+		k() { make -C "$wt" O="$bdir" ARCH=x86_64 CC="$cc" HOSTCC="$cc" "$@"; }
+		if ! {
+			k x86_64_defconfig &&
+			"$wt/scripts/kconfig/merge_config.sh" -m -O "$bdir" \
+				"$bdir/.config" "$frag" &&
+			k olddefconfig &&
+			k -j2 bzImage modules
+		} >"$log" 2>&1; then
+			grep -E 'error|Error' "$log" | head -15 >&2
+			die "$1 kernel build failed (log: $log)"
+		fi
+		# The fragment's options must have survived olddefconfig.
+		missing=$(sed -n 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1/p' "$frag" |
+			while read -r opt; do
+				! grep -q "^$opt=" "$bdir/.config" || echo "$opt=(set)"
+			done
+			grep '^CONFIG_' "$frag" | while read -r opt; do
+				grep -qx "$opt" "$bdir/.config" || echo "$opt"
+			done)
+		[ -z "$missing" ] || die "$1: config lost:" $missing
+		for f in arch/x86/boot/bzImage lib/test_vmalloc.ko; do
+			[ -f "$bdir/$f" ] || die "$1: $bdir/$f was not built"
+		done
+		info "$1: $(git -C "$wt" log -1 --format='%h %s') built ($(($(date +%s) - t0))s)"
+	}
+
+	worktree base "$base_commit"
+	worktree series "$series_commit"
+	need_space 6000
+	build base
+	build series
+
+	# The init and the two initramfs images.
+	initdir=$BUILDDIR/bench-init
+	mkdir -p "$initdir"
+	gcc -static -O2 -Wall -o "$initdir/init" \
+		"$TOP/scripts/bench-vmalloc-init.c" ||
+		die "cannot build scripts/bench-vmalloc-init.c (needs libc6-dev)"
+	set_list >"$out/bench.conf"
+	for kind in base series; do
+		root=$initdir/root-$kind
+		rm -rf "$root"
+		mkdir -p "$root/dev" "$root/proc"
+		cp "$initdir/init" "$out/bench.conf" "$root/"
+		cp "$BUILDDIR/bench-$kind/lib/test_vmalloc.ko" "$root/"
+		(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
+			>"$BUILDDIR/bench-$kind/bench-initramfs.cpio"
+	done
+	if [ -n "$build_only" ]; then
+		info "built in $(($(date +%s) - start))s; -B: not booting"
+		exit 0
 	fi
-	i=$((i + 1))
-done
+	info "built in $(($(date +%s) - start))s; booting $boots times each, base $base_ref, series $series_ref"
+
+	# One boot of kernel $1; $2: boot number.  The log is kept whatever happens.
+	boot() {
+		log=$out/boot-$1-$2.log
+		t0=$(date +%s)
+		rc=0
+		timeout -k 10 "$boot_timeout" qemu-system-x86_64 \
+			-accel tcg,thread=multi -smp 2 -m 2G \
+			-nographic -no-reboot \
+			-kernel "$BUILDDIR/bench-$1/arch/x86/boot/bzImage" \
+			-initrd "$BUILDDIR/bench-$1/bench-initramfs.cpio" \
+			-append "console=ttyS0 nokaslr quiet panic=-1" \
+			</dev/null >"$log" 2>&1 || rc=$?
+		tr -d '\r' <"$log" >"$log.tmp" && mv "$log.tmp" "$log"
+		secs=$(($(date +%s) - t0))
+		if [ $rc = 124 ] || [ $rc = 137 ]; then
+			info "$1 boot $2: timed out after ${secs}s (log: $log)"
+			failed=$((failed + 1))
+		elif ! grep -q '^bench: done' "$log" || grep -q '^bench: error' "$log"; then
+			info "$1 boot $2: incomplete or failed (qemu rc $rc, ${secs}s, log: $log)"
+			grep -E '^bench: error|Kernel panic|BUG:|Oops' "$log" | head -5 >&2
+			failed=$((failed + 1))
+		else
+			info "$1 boot $2: ${secs}s"
+		fi
+	}
+
+	# Other work on the host slows the vCPU threads unevenly.
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	[ "${load%%.*}" -lt 1 ] ||
+		info "warning: host load is $load before the boots; timings will be noisier"
+	failed=0
+	i=1
+	while [ $i -le "$boots" ]; do
+		if [ $((i % 2)) = 1 ]; then
+			boot base $i
+			boot series $i
+		else
+			boot series $i
+			boot base $i
+		fi
+		i=$((i + 1))
+	done
+fi
 
 # Summary lines of every complete boot: "kind set test boot avg failed".
 for f in "$out"/boot-*.log; do
@@ -296,6 +308,11 @@ done >"$out/samples.txt"
 			}
 			v[$1, key] = v[$1, key] " " $5
 			f[key] += $6
+			# base against base: odd boots vs even boots
+			if ($1 == "base" && $4 % 2)
+				bo[key] = bo[key] " " $5
+			else if ($1 == "base")
+				be[key] = be[key] " " $5
 		}
 		END {
 			# sort keys by set rank, stable
@@ -306,8 +323,8 @@ done >"$out/samples.txt"
 						break
 					t = keys[j]; keys[j] = keys[j - 1]; keys[j - 1] = t
 				}
-			print "| set | test | base median | base min-max | series median | series min-max | series/base |"
-			print "|---|---|---:|---:|---:|---:|---:|"
+			print "| set | test | base median | base min-max | series median | series min-max | series/base | base A/A |"
+			print "|---|---|---:|---:|---:|---:|---:|---:|"
 			for (i = 1; i <= n; i++) {
 				split(keys[i], p, " ")
 				test = p[2]
@@ -319,13 +336,21 @@ done >"$out/samples.txt"
 				if (v["base", keys[i]] == "") { mb = rb = "-" }
 				if (v["series", keys[i]] == "") { ms = rs = "-" }
 				ratio = (mb + 0 > 0 && ms != "-") ? sprintf("%.3f", ms / mb) : "-"
-				printf "| %s | %s | %s | %s | %s | %s | %s |\n",
-					p[1], test, mb, rb, ms, rs, ratio
+				aa = "-"
+				if (bo[keys[i]] != "" && be[keys[i]] != "") {
+					mo = median(bo[keys[i]]); me = median(be[keys[i]])
+					if (me + 0 > 0)
+						aa = sprintf("%.3f", mo / me)
+				}
+				printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n",
+					p[1], test, mb, rb, ms, rs, ratio, aa
 			}
 		}' "$out/bench.conf" "$out/samples.txt"
 	echo
 	echo 'avg: usec per repeat (all test_loop_count loops), median over boots;'
 	echo 'set d: mean of the two workers per boot.  Parameters: bench.conf.'
+	echo 'base A/A: median of the odd base boots over that of the even ones,'
+	echo 'the same kernel against itself: the noise floor of series/base.'
 	for kind in base series; do
 		f=$out/boot-$kind-$boots.log
 		[ -f "$f" ] || continue
