@@ -291,8 +291,8 @@ done >"$out/samples.txt"
 				for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
 					t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
 				}
-			lo = a[1]; hi = a[n]
-			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+			lo = sprintf("%.0f", a[1]); hi = sprintf("%.0f", a[n])
+			return sprintf("%.0f", n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2)
 		}
 		# min-max of the last median() and its half-width in % of m
 		function spread(m) {
