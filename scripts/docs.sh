@@ -35,6 +35,9 @@ mkdir -p "$WORKDIR/results"
 # $1 source tree, $2 build dir, $3 log.  Debian's Sphinx, not a Python
 # that happens to come first in PATH.
 htmldocs() {
+	# Sphinx rebuilds incrementally and reports a warning only when it
+	# rereads the file: start from scratch so both sides report all.
+	rm -rf "$2"
 	mkdir -p "$2"
 	if ! PATH=/usr/bin:$PATH make -C "$1" O="$2" \
 		SPHINXDIRS="$(echo $dirs)" PYTHON3=/usr/bin/python3 \
