@@ -72,7 +72,8 @@ docs: sync
 b4: sync
 	@$(S)/b4-dry-run.sh
 
-# Not a gate: it measures, and takes about 20 minutes with built kernels.
+# Not a gate: it measures.  BOOTS=10 takes about 8 minutes once both
+# kernels are built (two full defconfig builds the first time).
 bench-vmalloc: have-base
 	@$(S)/bench-vmalloc.sh
 
