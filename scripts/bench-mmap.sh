@@ -22,12 +22,8 @@ out=$WORKDIR/results/bench-mmap
 mkdir -p "$bdir" "$out"
 rm -f "$out"/run-*.log
 
-if command -v ccache >/dev/null 2>&1; then
-	export CCACHE_DIR="$WORKDIR/ccache" CCACHE_BASEDIR="$WORKDIR"
-	cc='ccache gcc'
-else
-	cc=gcc
-fi
+use_ccache
+cc="${ccache}gcc"
 
 # kunit.py $1 with the benchmark's kernel configuration.
 kunit() {

@@ -108,13 +108,8 @@ series_commit=$(kgit rev-parse -q --verify "$series_ref^{commit}") ||
 [ "$base_commit" != "$series_commit" ] ||
 	info "warning: base and series are the same commit ($base_ref, $series_ref)"
 
-if command -v ccache >/dev/null 2>&1; then
-	export CCACHE_DIR="$WORKDIR/ccache" CCACHE_BASEDIR="$WORKDIR"
-	export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-12G}"
-	cc='ccache gcc'
-else
-	cc=gcc
-fi
+use_ccache
+cc="${ccache}gcc"
 
 failed=0
 if [ -n "$resummarise" ]; then
@@ -129,21 +124,6 @@ else
 	mkdir -p "$out"
 	ln -sfn "$stamp" "$WORKDIR/results/bench-vmalloc/latest"
 	start=$(date +%s)
-
-	# Detached worktree $WORKDIR/bench-src-$1 at commit $2, made or moved.
-	worktree() {
-		wt=$WORKDIR/bench-src-$1
-		if [ ! -e "$wt/.git" ]; then
-			[ ! -e "$wt" ] || die "$wt exists but is not a worktree; remove it"
-			kgit worktree add --quiet --detach "$wt" "$2" ||
-				die "cannot add worktree $wt"
-		elif [ "$(git -C "$wt" rev-parse HEAD)" != "$2" ]; then
-			[ -z "$(git -C "$wt" status --porcelain --untracked-files=no)" ] ||
-				die "$wt has local changes; it is the benchmark's, reset or remove it"
-			git -C "$wt" checkout --quiet --detach "$2" ||
-				die "cannot check out $2 in $wt"
-		fi
-	}
 
 	# Configure and build kernel $1 (base|series) from its worktree.
 	build() {
@@ -178,8 +158,8 @@ else
 		info "$1: $(git -C "$wt" log -1 --format='%h %s') built ($(($(date +%s) - t0))s)"
 	}
 
-	worktree base "$base_commit"
-	worktree series "$series_commit"
+	detached_worktree "$WORKDIR/bench-src-base" "$base_commit"
+	detached_worktree "$WORKDIR/bench-src-series" "$series_commit"
 	need_space 6000
 	build base
 	build series

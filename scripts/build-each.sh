@@ -20,12 +20,8 @@ done
 [ -z "$(kgit status --porcelain --untracked-files=no)" ] ||
 	die "$KDIR has uncommitted changes; commit or stash them"
 
-if command -v ccache >/dev/null 2>&1; then
-	export CCACHE_DIR="$WORKDIR/ccache" CCACHE_BASEDIR="$WORKDIR"
-	cc='ccache gcc'
-else
-	cc=gcc
-fi
+use_ccache
+cc="${ccache}gcc"
 
 for a in $arches; do
 	cp "$BUILDDIR/kunit-$a/.config" "$BUILDDIR/kunit-$a/.config.tip"

@@ -39,3 +39,30 @@ need_tree() {
 series_patches() {
 	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$TOP/series"
 }
+
+# ccache in the work dir, shared by every build of the workbench.  Sets
+# $ccache to the prefix for CC ("ccache " or empty); one size limit for
+# all callers, large enough for the KUnit, cross and benchmark kernels.
+use_ccache() {
+	ccache=
+	command -v ccache >/dev/null 2>&1 || return 0
+	export CCACHE_DIR="$WORKDIR/ccache" CCACHE_BASEDIR="$WORKDIR"
+	export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-12G}"
+	ccache='ccache '
+}
+
+# Detached worktree $1 of the kernel tree at commit-ish $2, created or
+# moved there.  The kernel tree's own checkout is not touched.
+detached_worktree() {
+	if [ ! -e "$1/.git" ]; then
+		[ ! -e "$1" ] || die "$1 exists but is not a worktree; remove it"
+		kgit worktree add -q --detach "$1" "$2" ||
+			die "cannot add worktree $1"
+	fi
+	[ "$(git -C "$1" rev-parse HEAD)" = "$(kgit rev-parse "$2^{commit}")" ] ||
+		git -C "$1" checkout -q --detach "$2" ||
+		die "cannot check out $2 in $1"
+}
+
+# The base tree the static and docs gates compare with.
+BASEWT=$WORKDIR/base-tree

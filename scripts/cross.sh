@@ -25,12 +25,8 @@ need_tree
 command -v clang-16 >/dev/null && command -v ld.lld-16 >/dev/null &&
 	command -v s390x-linux-gnu-ld >/dev/null ||
 	die "clang-16, ld.lld-16 and s390x binutils are needed (make deps)"
-if command -v ccache >/dev/null 2>&1; then
-	export CCACHE_DIR="$WORKDIR/ccache" CCACHE_BASEDIR="$WORKDIR"
-	cc='ccache clang-16'
-else
-	cc=clang-16
-fi
+use_ccache
+cc="${ccache}clang-16"
 mkdir -p "$WORKDIR/results"
 
 rc=0

@@ -25,11 +25,7 @@ if [ -z "$dirs" ]; then
 	exit 0
 fi
 
-BASEWT=$WORKDIR/base-tree
-if [ ! -d "$BASEWT" ]; then
-	kgit worktree add -q --detach "$BASEWT" base
-fi
-git -C "$BASEWT" checkout -q --detach base
+detached_worktree "$BASEWT" base
 
 mkdir -p "$WORKDIR/results"
 # $1 source tree, $2 build dir, $3 log.  Debian's Sphinx, not a Python

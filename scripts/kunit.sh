@@ -58,13 +58,8 @@ for a in $arches; do
 done
 [ -n "$any" ] || die "SUITE=$suite_glob matches no suite of the series on: $arches"
 
-if command -v ccache >/dev/null 2>&1; then
-	export CCACHE_DIR="$WORKDIR/ccache" CCACHE_BASEDIR="$WORKDIR"
-	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-12G}
-	cc='ccache gcc'
-else
-	cc=gcc
-fi
+use_ccache
+cc="${ccache}gcc"
 
 results=$WORKDIR/results
 mkdir -p "$results"

@@ -17,26 +17,15 @@ set -eu
 
 need_tree
 command -v pahole >/dev/null || die "pahole is needed (make deps: dwarves)"
-if command -v ccache >/dev/null 2>&1; then
-	export CCACHE_DIR="$WORKDIR/ccache" CCACHE_BASEDIR="$WORKDIR"
-	ccache=ccache
-else
-	ccache=
-fi
+use_ccache
 
 fold=$(kgit log --format=%H --grep='^mm/vmalloc: keep the huge page order' \
 	"base..refs/heads/$BRANCH" | head -1)
 [ -n "$fold" ] || die "no 'keep the huge page order' patch in the series"
 
-# Detached worktree $WORKDIR/sizes-$1 at $2.
-worktree() {
-	[ -d "$WORKDIR/sizes-$1" ] ||
-		kgit worktree add -q --detach "$WORKDIR/sizes-$1" "$2"
-	git -C "$WORKDIR/sizes-$1" checkout -q --detach "$2"
-}
-worktree base base
-worktree pre-order "$fold^"
-worktree series "refs/heads/$BRANCH"
+detached_worktree "$WORKDIR/sizes-base" base
+detached_worktree "$WORKDIR/sizes-pre-order" "$fold^"
+detached_worktree "$WORKDIR/sizes-series" "refs/heads/$BRANCH"
 
 for tree in base pre-order series; do
 	src=$WORKDIR/sizes-$tree
@@ -44,9 +33,9 @@ for tree in base pre-order series; do
 		bdir=$BUILDDIR/sizes-$tree-$a
 		log=$WORKDIR/results/sizes-$tree-$a.log
 		case $a in
-		x86_64)	set -- ARCH=x86_64 CC="$ccache gcc" ;;
-		arm64)	set -- ARCH=arm64 LLVM=-16 CC="$ccache clang-16" ;;
-		s390)	set -- ARCH=s390 CC="$ccache clang-16" \
+		x86_64)	set -- ARCH=x86_64 CC="${ccache}gcc" ;;
+		arm64)	set -- ARCH=arm64 LLVM=-16 CC="${ccache}clang-16" ;;
+		s390)	set -- ARCH=s390 CC="${ccache}clang-16" \
 				CROSS_COMPILE=s390x-linux-gnu- ;;
 		esac
 		mkdir -p "$bdir"

@@ -17,19 +17,12 @@
 set -eu
 . "$(dirname "$0")/common.sh"
 
-BASEWT=$WORKDIR/base-tree
-
 need_tree
 touched=$(kgit diff --name-only --diff-filter=AMR base "refs/heads/$BRANCH" |
 	grep -vE '^(tools|scripts)/' || true)
 
 base_tree() {
-	if [ ! -d "$BASEWT" ]; then
-		info "checking out base into $BASEWT"
-		kgit worktree add -q --detach "$BASEWT" base
-	fi
-	[ "$(git -C "$BASEWT" rev-parse HEAD)" = "$(kgit rev-parse base)" ] ||
-		git -C "$BASEWT" checkout -q --detach base
+	detached_worktree "$BASEWT" base
 }
 
 # Warnings, with line numbers and tree locations stripped for comparison.
@@ -95,12 +88,8 @@ do_sparse() {
 		return 0
 	fi
 	base_tree
-	if command -v ccache >/dev/null 2>&1; then
-		export CCACHE_DIR="$WORKDIR/ccache" CCACHE_BASEDIR="$WORKDIR"
-		cc='ccache gcc'
-	else
-		cc=gcc
-	fi
+	use_ccache
+	cc="${ccache}gcc"
 	kgit checkout -q "$BRANCH"
 	setup_build "$KDIR" "$BUILDDIR/static-series"
 	setup_build "$BASEWT" "$BUILDDIR/static-base"
