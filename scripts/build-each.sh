@@ -1,17 +1,31 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Bisectability: build the UML and x86_64 KUnit configs at base and after
-# every patch, incrementally, in the KUnit build dirs (so the walk ends
-# where 'make kunit' left off and ccache absorbs repeats).  Prints one line
-# per patch with the time it took; fails on the first patch that breaks
-# the build of either arch.  ARCH=um|x86_64 narrows to one arch.
+# Bisectability: does every patch of the series build?
+#
+# The default form compiles, after every patch, the objects the series can
+# affect, in the KUnit build dirs (UML and x86_64), and checks on x86_64
+# that every symbol those objects reference is defined somewhere at that
+# patch.  "Objects the series can affect" are those whose source the series
+# touches, plus the includers of touched headers that at most $LIMIT objects
+# include (scripts/objdeps.py).  Includers of widely used headers (mm.h,
+# bvec.h, pfn.h...) are compiled at the tip only, by 'make kunit': a change
+# to such a header rebuilds the whole kernel, and doing that at every patch
+# that touches one would cost more than the CI budget.  See
+# docs/workbench.md, "Which form of build-each CI runs".
+#
+# FULL=1 is the thorough form: a complete incremental build of both
+# kernels at base and after every patch.  Run it before sending.
+#
+# Prints one line per patch; fails on the first patch that breaks.
+# ARCH=um|x86_64 narrows to one arch.
 
 set -eu
 . "$(dirname "$0")/common.sh"
 
 need_tree
 arches=${ARCH:-um x86_64}
+LIMIT=${LIMIT:-50}
 for a in $arches; do
 	case $a in um|x86_64) ;; *) die "unknown ARCH=$a (known: um x86_64)" ;; esac
 	[ -f "$BUILDDIR/kunit-$a/.config" ] ||
@@ -22,6 +36,8 @@ done
 
 use_ccache
 cc="${ccache}gcc"
+res=$WORKDIR/results
+mkdir -p "$res"
 
 for a in $arches; do
 	cp "$BUILDDIR/kunit-$a/.config" "$BUILDDIR/kunit-$a/.config.tip"
@@ -29,32 +45,184 @@ done
 trap 'kgit checkout -q -f "$BRANCH"; for a in $arches; do
 	cp "$BUILDDIR/kunit-$a/.config.tip" "$BUILDDIR/kunit-$a/.config"; done' EXIT
 
-# Build the current checkout for every arch; $1 labels the report line.
-build_here() {
+# kmake ARCH ARGS...: make in the KUnit build dir of ARCH, with the
+# variables kunit.sh uses (so that nothing is rebuilt for a changed
+# command line).
+kmake() {
+	_a=$1
+	shift
+	make -C "$KDIR" O="$BUILDDIR/kunit-$_a" ARCH="$_a" CC="$cc" \
+		HOSTCC="$cc" "$@"
+}
+
+tip=$(kgit rev-parse "refs/heads/$BRANCH")
+start=$(date +%s)
+
+if [ "${FULL:-0}" = 1 ]; then
+	# The full form: every object, every patch.
+	build_full() {
+		line=$(printf '%-62s' "$1")
+		for a in $arches; do
+			log=$res/build-each-$a.log
+			t0=$(date +%s)
+			cp "$BUILDDIR/kunit-$a/.config.tip" "$BUILDDIR/kunit-$a/.config"
+			if ! { kmake "$a" olddefconfig &&
+				kmake "$a" -j"$(nproc)"; } >"$log" 2>&1; then
+				echo "$line $a FAILED"
+				grep -E 'error|Error' "$log" | head -15
+				die "$1 does not build for $a (log: $log)"
+			fi
+			line="$line $a $(($(date +%s) - t0))s"
+		done
+		echo "$line"
+	}
+	kgit checkout -q --detach base
+	build_full base
+	for c in $(kgit rev-list --reverse "base..$tip"); do
+		kgit checkout -q --detach "$c"
+		build_full "$(kgit log -1 --format=%s "$c" | cut -c1-60)"
+	done
+	echo "every patch builds (full form) for: $arches ($(($(date +%s) - start))s)"
+	exit 0
+fi
+
+# 1. Both kernels complete at the tip, so that every object not rebuilt
+#    below is the tip's.  Cheap right after 'make kunit'.
+kgit checkout -q --detach "$tip"
+for a in $arches; do
+	log=$res/build-each-$a.log
+	t0=$(date +%s)
+	{ kmake "$a" olddefconfig && kmake "$a" -j"$(nproc)"; } >"$log" 2>&1 ||
+		die "the tip does not build for $a (log: $log)"
+	info "$a: tip complete ($(($(date +%s) - t0))s)"
+done
+
+# 2. The objects the series can affect, per arch.  When both arches are
+#    walked, UML compiles only what x86_64 does not (arch/um, UML-only
+#    options): the generic objects would only be compiled twice.
+kgit diff --name-only base "$tip" >"$res/each-touched"
+for a in $arches; do
+	python3 "$TOP/scripts/objdeps.py" "$BUILDDIR/kunit-$a" "$KDIR" \
+		"$LIMIT" "$res/each-$a" <"$res/each-touched" 2>"$res/each-$a.wide"
+done
+case " $arches " in
+*" um "*" x86_64 "*)
+	awk 'NR == FNR { x[$1] = 1; next } !($1 in x)' \
+		"$res/each-x86_64.targets" "$res/each-um.targets" \
+		>"$res/each-um.only"
+	mv "$res/each-um.only" "$res/each-um.targets"
+	;;
+esac
+for a in $arches; do
+	info "$a: $(wc -l <"$res/each-$a.targets") objects to compile per patch;" \
+		"$(wc -l <"$res/each-$a.wide") headers compiled at the tip only" \
+		"(list: $res/each-$a.wide)"
+done
+
+# 3. x86_64 symbol check: what the rest of vmlinux defines at the tip.
+#    Objects that are not in vmlinux (vDSO, boot code, host tools) are not
+#    checked.
+defined() {
+	nm "$@" 2>/dev/null | awk 'NF == 3 && $2 ~ /^[A-TV-Z]$/ { print $3 }'
+}
+symcheck=
+case " $arches " in *" x86_64 "*) symcheck=1 ;; esac
+if [ -n "$symcheck" ]; then
+	xb=$BUILDDIR/kunit-x86_64
+	ar t "$xb/vmlinux.a" 2>/dev/null | sort -u >"$res/each-linked"
+	cut -d' ' -f1 "$res/each-x86_64.targets" | sort |
+		comm -12 - "$res/each-linked" >"$res/each-checked"
+	# Defined by the linked objects that are not targets, plus what only
+	# the link defines (linker script symbols).
+	comm -23 "$res/each-linked" "$res/each-checked" >"$res/each-others"
+	(cd "$xb" && xargs -r nm <"$res/each-others" 2>/dev/null) |
+		awk 'NF == 3 && $2 ~ /^[A-TV-Z]$/ { print $3 }' | sort -u \
+		>"$res/each-rest"
+	(cd "$xb" && xargs -r nm <"$res/each-linked" 2>/dev/null) |
+		awk 'NF == 3 && $2 ~ /^[A-TV-Z]$/ { print $3 }' | sort -u \
+		>"$res/each-objs"
+	defined "$xb/vmlinux" | sort -u | comm -23 - "$res/each-objs" |
+		sort -u - "$res/each-rest" -o "$res/each-rest"
+fi
+
+# build_step LABEL: compile, at the current checkout, the targets whose
+# source exists, for every arch where this patch changed something they
+# depend on (or a Kconfig/Makefile).
+build_step() {
 	line=$(printf '%-62s' "$1")
 	for a in $arches; do
 		bdir=$BUILDDIR/kunit-$a
-		log=$WORKDIR/results/build-each-$a.log
+		if ! grep -qxF -f "$res/each-$a.deps" "$res/each-changed" &&
+			! grep -qE '(^|/)(Kconfig[^/]*|Makefile|Kbuild)$' \
+				"$res/each-changed"; then
+			line="$line $a -"
+			continue
+		fi
 		t0=$(date +%s)
-		cp "$bdir/.config.tip" "$bdir/.config"
-		if ! { make -C "$KDIR" O="$bdir" ARCH="$a" CC="$cc" HOSTCC="$cc" \
-			olddefconfig && make -C "$KDIR" O="$bdir" ARCH="$a" \
-			CC="$cc" HOSTCC="$cc" -j"$(nproc)"; } >"$log" 2>&1; then
+		log=$res/build-each-$a.log
+		: >"$res/each-now"
+		while read -r o s; do
+			[ -f "$KDIR/$s" ] && echo "$o" >>"$res/each-now"
+		done <"$res/each-$a.targets"
+		if [ ! -s "$res/each-now" ]; then
+			line="$line $a -"
+			continue
+		fi
+		# The tip's config, less the options this patch does not have yet.
+		if ! cmp -s "$bdir/.config" "$bdir/.config.tip" ||
+			grep -q 'Kconfig' "$res/each-changed"; then
+			cp "$bdir/.config.tip" "$bdir/.config"
+			kmake "$a" olddefconfig >"$log" 2>&1 ||
+				die "$1: olddefconfig failed for $a (log: $log)"
+		fi
+		if ! kmake "$a" -j"$(nproc)" $(cat "$res/each-now") \
+			>>"$log" 2>&1; then
 			echo "$line $a FAILED"
 			grep -E 'error|Error' "$log" | head -15
 			die "$1 does not build for $a (log: $log)"
+		fi
+		if [ "$a" = x86_64 ] && [ -n "$symcheck" ]; then
+			grep -xF -f "$res/each-now" "$res/each-checked" \
+				>"$res/each-now-checked" || :
+			(cd "$bdir" && xargs -r nm <"$res/each-now-checked") \
+				2>/dev/null | awk 'NF == 3 && $2 ~ /^[A-TV-Z]$/ \
+				{ print $3 }' | sort -u >"$res/each-def"
+			(cd "$bdir" && xargs -r nm <"$res/each-now-checked") \
+				2>/dev/null |
+				awk '$1 == "U" { print $2 }' | sort -u |
+				comm -23 - "$res/each-def" |
+				comm -23 - "$res/each-rest" >"$res/each-undef"
+			if [ -s "$res/each-undef" ]; then
+				echo "$line $a FAILED"
+				echo "undefined at this patch:" $(head -20 "$res/each-undef")
+				die "$1 would not link for $a"
+			fi
 		fi
 		line="$line $a $(($(date +%s) - t0))s"
 	done
 	echo "$line"
 }
 
-mkdir -p "$WORKDIR/results"
-start=$(date +%s)
-kgit checkout -q --detach base
-build_here "base"
-for c in $(kgit rev-list --reverse "base..refs/heads/$BRANCH"); do
+# 4. Every patch but the tip, which step 1 built completely.
+prev=base
+for c in $(kgit rev-list --reverse "base..$tip^"); do
 	kgit checkout -q --detach "$c"
-	build_here "$(kgit log -1 --format=%s "$c" | cut -c1-60)"
+	kgit diff --name-only "$prev" "$c" >"$res/each-changed"
+	build_step "$(kgit log -1 --format=%s "$c" | cut -c1-60)"
+	prev=$c
+done
+
+# 5. Back to the tip: recompile the targets, then mark every other object
+#    up to date again (they were built at the tip in step 1; only the
+#    checkouts above made the headers look newer), so the next 'make kunit'
+#    does not recompile the kernel.
+kgit checkout -q --detach "$tip"
+kgit diff --name-only "$prev" "$tip" >"$res/each-changed"
+build_step "$(kgit log -1 --format=%s "$tip" | cut -c1-60)"
+for a in $arches; do
+	bdir=$BUILDDIR/kunit-$a
+	cut -d' ' -f1 "$res/each-$a.targets" | sed 's|^|./|' >"$res/each-skip"
+	(cd "$bdir" && find . -name '*.o' | grep -vxF -f "$res/each-skip" |
+		xargs -r touch)
 done
 echo "every patch builds for: $arches ($(($(date +%s) - start))s)"

@@ -158,5 +158,39 @@ else
 	fail "full work dir: cannot mount a tmpfs to simulate it (needs root)"
 fi
 
+# build-each's target selection (objdeps.py) on a made-up build: a
+# touched source, a narrow header (2 includers) and a wide one (3, over a
+# limit of 2), an #included .c, and an object that depends on none.
+od=$tmp/objdeps
+mkdir -p "$od/src" "$od/b/d"
+cmdfile() { # obj source deps...
+	o=$1 s=$2
+	shift 2
+	{
+		echo "source_d/$o.o := ../src/$s"
+		echo "deps_d/$o.o := \\"
+		for d in "$@"; do echo "  ../src/$d \\"; done
+		echo "    \$(wildcard include/config/FOO) \\"
+		echo
+		echo "d/$o.o: \$(deps_d/$o.o)"
+	} >"$od/b/d/.$o.o.cmd"
+}
+cmdfile a a.c wide.h
+cmdfile b b.c narrow.h wide.h
+cmdfile c c.c narrow.h wide.h
+cmdfile e e.c inc.c
+cmdfile f f.c other.h
+printf 'a.c\nnarrow.h\nwide.h\ninc.c\n' |
+	python3 "$TOP/scripts/objdeps.py" "$od/b" "$od/src" 2 "$od/out" \
+	2>"$od/err"
+if [ "$(tr '\n' ' ' <"$od/out.targets")" = \
+	"d/a.o a.c d/b.o b.c d/c.o c.c d/e.o e.c " ] &&
+	grep -q "wide.h: 3 includers" "$od/err" &&
+	grep -qx narrow.h "$od/out.deps" && ! grep -qx other.h "$od/out.deps"; then
+	pass "build-each picks touched sources and includers of narrow headers only"
+else
+	fail "build-each target selection: $(tr '\n' ' ' <"$od/out.targets")"
+fi
+
 echo "workbench selftest: $ok passed, $bad failed"
 [ $bad = 0 ]
