@@ -22,7 +22,7 @@ help:
 	@echo 'make status       do branch and patches/ agree? (non-zero if not)'
 	@echo 'make kunit        build and run every suite (ARCH=um|x86_64, SUITE=<glob>,'
 	@echo '                  SLOW=1 adds the slow benchmark cases)'
-	@echo 'make build-each   build both KUnit configs after every patch'
+	@echo 'make build-each   compile what each patch can affect (FULL=1: whole kernels)'
 	@echo 'make cross        compile the touched arm64/riscv/s390 objects with clang'
 	@echo 'make docs         htmldocs of the Documentation/ dirs the series touches'
 	@echo 'make b4           b4 prep + send -o dry run (COVER=docs/<file>)'
