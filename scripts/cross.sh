@@ -23,7 +23,7 @@ objs_s390='arch/s390/mm/pageattr.o mm/vmalloc.o mm/scamem.o
 	drivers/s390/block/dasd_eckd.o drivers/s390/block/dasd_fba.o
 	drivers/s390/block/scm_blk.o block/bio.o lib/iov_iter.o'
 objs_arm64="$objs_arm64 net/sunrpc/xprtsock.o"
-objs_i386='block/bounce.o block/bio.o block/blk-merge.o
+objs_i386='block/bounce.o block/bio.o block/blk-merge.o block/blk-core.o
 	fs/bcachefs/checksum.o net/core/skbuff.o lib/iov_iter.o mm/page_io.o'
 # Part 1's bio_vec users outside the KUnit configs.
 objs_x86_64='drivers/block/aoe/aoecmd.o drivers/block/brd.o
