@@ -44,7 +44,7 @@ objs_x86_64='drivers/block/aoe/aoecmd.o drivers/block/brd.o
 	fs/nfs/localio.o fs/smb/client/smbdirect.o fs/splice.o fs/squashfs/block.o
 	io_uring/net.o io_uring/rsrc.o net/ceph/messenger.o
 	net/ceph/messenger_v2.o net/sunrpc/svcsock.o net/sunrpc/xprtsock.o
-	block/blk-crypto-fallback.o'
+	block/blk-crypto-fallback.o block/bio-integrity.o block/blk-integrity.o'
 
 need_tree
 # Debian's versioned LLVM 16 (LLVM=-16 makes kbuild use clang-16,
