@@ -105,12 +105,14 @@ for a in $arches; do
 	python3 "$TOP/scripts/objdeps.py" "$BUILDDIR/kunit-$a" "$KDIR" \
 		"$LIMIT" "$res/each-$a" <"$res/each-touched" 2>"$res/each-$a.wide"
 done
-case " $arches " in
-*" um "*" x86_64 "*)
-	awk 'NR == FNR { x[$1] = 1; next } !($1 in x)' \
-		"$res/each-x86_64.targets" "$res/each-um.targets" \
-		>"$res/each-um.only"
-	mv "$res/each-um.only" "$res/each-um.targets"
+case " $arches " in *" um "*)
+	case " $arches " in *" x86_64 "*)
+		awk 'NR == FNR { x[$1] = 1; next } !($1 in x)' \
+			"$res/each-x86_64.targets" "$res/each-um.targets" \
+			>"$res/each-um.only"
+		mv "$res/each-um.only" "$res/each-um.targets"
+		;;
+	esac
 	;;
 esac
 for a in $arches; do
