@@ -23,7 +23,7 @@ help:
 	@echo 'make kunit        build and run every suite (ARCH=um|x86_64, SUITE=<glob>,'
 	@echo '                  SLOW=1 adds the slow benchmark cases)'
 	@echo 'make build-each   compile what each patch can affect (FULL=1: whole kernels)'
-	@echo 'make cross        compile the touched arm64/riscv/s390 objects with clang'
+	@echo 'make cross        compile touched objects the KUnit configs skip (x86_64, i386, arm64, riscv, s390)'
 	@echo 'make docs         htmldocs of the Documentation/ dirs the series touches'
 	@echo 'make b4           b4 prep + send -o dry run (COVER=docs/<file>)'
 	@echo 'make bench-vmalloc  test_vmalloc timings, base vs series, in QEMU (not in'
