@@ -131,7 +131,12 @@ symcheck=
 case " $arches " in *" x86_64 "*) symcheck=1 ;; esac
 if [ -n "$symcheck" ]; then
 	xb=$BUILDDIR/kunit-x86_64
-	ar t "$xb/vmlinux.a" 2>/dev/null | sort -u >"$res/each-linked"
+	# ar lists the members with the build dir's path; the targets are
+	# relative to it.
+	ar t "$xb/vmlinux.a" | sed "s|^$xb/||" | sort -u >"$res/each-linked"
+	cut -d' ' -f1 "$res/each-x86_64.targets" | sort |
+		comm -12 - "$res/each-linked" | grep -q . ||
+		die "no target is linked into vmlinux: the symbol check would check nothing"
 	cut -d' ' -f1 "$res/each-x86_64.targets" | sort |
 		comm -12 - "$res/each-linked" >"$res/each-checked"
 	# Defined by the linked objects that are not targets, plus what only
