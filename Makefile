@@ -30,6 +30,10 @@ help:
 	@echo '                  check; BENCH_REF=<ref, default series>, BOOTS=<per kernel>)'
 	@echo 'make bench-mmap   mmap timings of the slow scamem_mmap case (RUNS=<boots>)'
 	@echo 'make sizes        pahole sizes of vm_struct/scamem: base, pre-order, series'
+	@echo 'make bench-pfn    part 1: bio_vec sizes, code identity with BLK_PAGELESS=n and'
+	@echo '                  bloat-o-meter, base vs series (PFN_REF=<ref>, PFN_FIX=<diff>)'
+	@echo 'make bench-bio    part 1: bio_bench micro-benchmarks, base vs series, in QEMU'
+	@echo '                  (RUNS=<boots per kernel>)'
 	@echo 'make quick-check  gates that need no kernel build'
 	@echo 'make check        every gate; prints "N passed, N failed"'
 	@echo 'WORKDIR=$(WORKDIR)  KERNEL_SRC=<your git tree>  BASE_REF=<ref, default HEAD>'
@@ -82,6 +86,16 @@ bench-mmap: sync
 
 sizes: sync
 	@$(S)/sizes.sh
+
+# Not a gate: it measures.  Four defconfig vmlinux builds the first time.
+.PHONY: bench-pfn
+bench-pfn: sync
+	@$(S)/bench-pfn.sh
+
+# Not a gate: it measures.  Two x86_64 KUnit kernels without debug options.
+.PHONY: bench-bio
+bench-bio: sync
+	@$(S)/bench-bio.sh
 
 quick-check: have-base
 	@$(S)/check.sh quick
