@@ -20,7 +20,7 @@ help:
 	@echo 'make apply        branch series := base + patches (FORCE=1 drops unexported work)'
 	@echo 'make export       patches/ + series := commits base..series'
 	@echo 'make status       do branch and patches/ agree? (non-zero if not)'
-	@echo 'make kunit        build and run every suite (ARCH=um|x86_64, SUITE=<glob>,'
+	@echo 'make kunit        build and run every suite (ARCH=um|x86_64|x86_64-mm, SUITE=<glob>,'
 	@echo '                  SLOW=1 adds the slow benchmark cases)'
 	@echo 'make build-each   compile what each patch can affect (FULL=1: whole kernels)'
 	@echo 'make cross        compile touched objects the KUnit configs skip (x86_64, i386, arm64, riscv, s390)'
@@ -34,6 +34,8 @@ help:
 	@echo '                  bloat-o-meter, base vs series (PFN_REF=<ref>, PFN_FIX=<diff>)'
 	@echo 'make bench-bio    part 1: bio_bench micro-benchmarks, base vs series, in QEMU'
 	@echo '                  (RUNS=<boots per kernel>)'
+	@echo 'make bench-vmemmap  part 4: memmap sizes, materialisation and memremap cost,'
+	@echo '                  in QEMU (RUNS=<boots per -smp setting>)'
 	@echo 'make quick-check  gates that need no kernel build'
 	@echo 'make check        every gate; prints "N passed, N failed"'
 	@echo 'WORKDIR=$(WORKDIR)  KERNEL_SRC=<your git tree>  BASE_REF=<ref, default HEAD>'
@@ -96,6 +98,10 @@ bench-pfn: sync
 .PHONY: bench-bio
 bench-bio: sync
 	@$(S)/bench-bio.sh
+
+.PHONY: bench-vmemmap
+bench-vmemmap: sync
+	@$(S)/bench-vmemmap.sh
 
 quick-check: have-base
 	@$(S)/check.sh quick

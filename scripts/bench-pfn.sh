@@ -11,8 +11,8 @@
 #   F  the series point + $PFN_FIX, CONFIG_BLK_PAGELESS=n (optional)
 #
 # The series point is $PFN_REF, by default the last commit on branch
-# 'series' whose subject starts "block: add KUnit tests for page-less
-# requests" (the end of part 1).  $PFN_FIX is a diff against it, by
+# 'series' whose subject starts "Documentation/block: describe page-less
+# bio_vecs" (the end of part 1).  $PFN_FIX is a diff against it, by
 # default $WORKDIR/bench-pfn-typefix.diff if that exists; PFN_FIX= skips
 # F, and a diff that no longer applies is reported and skipped.
 #
@@ -48,9 +48,9 @@ start=$(date +%s)
 ref=${PFN_REF:-}
 if [ -z "$ref" ]; then
 	ref=$(kgit log --format=%H \
-		--grep='^block: add KUnit tests for page-less requests' \
+		--grep='^Documentation/block: describe page-less bio_vecs' \
 		"base..refs/heads/$BRANCH" | head -1)
-	[ -n "$ref" ] || die "no 'add KUnit tests for page-less requests' patch on '$BRANCH'"
+	[ -n "$ref" ] || die "no 'Documentation/block: describe page-less bio_vecs' patch on '$BRANCH'"
 fi
 ref=$(kgit rev-parse --verify "$ref^{commit}") || die "bad PFN_REF $ref"
 fix=${PFN_FIX-$WORKDIR/bench-pfn-typefix.diff}

@@ -18,16 +18,17 @@
 # kernels at base and after every patch.  Run it before sending.
 #
 # Prints one line per patch; fails on the first patch that breaks.
-# ARCH=um|x86_64 narrows to one arch.
+# ARCH=um|x86_64|x86_64-mm narrows to one KUnit kernel (x86_64-mm is the
+# second x86_64 kernel, with ZONE_DEVICE; see kunit.sh).
 
 set -eu
 . "$(dirname "$0")/common.sh"
 
 need_tree
-arches=${ARCH:-um x86_64}
+arches=${ARCH:-um x86_64 x86_64-mm}
 LIMIT=${LIMIT:-50}
 for a in $arches; do
-	case $a in um|x86_64) ;; *) die "unknown ARCH=$a (known: um x86_64)" ;; esac
+	case $a in um|x86_64|x86_64-mm) ;; *) die "unknown ARCH=$a (known: um x86_64 x86_64-mm)" ;; esac
 	[ -f "$BUILDDIR/kunit-$a/.config" ] ||
 		die "no $a KUnit build yet (run 'make kunit ARCH=$a' first)"
 done
@@ -51,7 +52,7 @@ trap 'kgit checkout -q -f "$BRANCH"; for a in $arches; do
 kmake() {
 	_a=$1
 	shift
-	make -C "$KDIR" O="$BUILDDIR/kunit-$_a" ARCH="$_a" CC="$cc" \
+	make -C "$KDIR" O="$BUILDDIR/kunit-$_a" ARCH="${_a%%-*}" CC="$cc" \
 		HOSTCC="$cc" "$@"
 }
 

@@ -5,18 +5,22 @@
 # -smp 2) with the debug fragment, print a per-suite table and fail on any
 # failed case, crash, timeout, missing suite, or kernel report in the log.
 #
-# ARCH=um|x86_64 narrows to one arch, SUITE=<glob> to matching suites.
+# ARCH=um|x86_64|x86_64-mm narrows to one kernel, SUITE=<glob> to matching
+# suites.  x86_64-mm is a second x86_64 kernel for the mm parts: it has
+# ZONE_DEVICE, which the block suites' kernel must not have (pmem would
+# map the memmap= reservation with struct pages).
 # Cases marked slow (micro-benchmarks that print timings and assert
 # nothing) are left out unless SLOW=1.
 # Each kunitconfig in kunit/ says which suites it enables ('# suites:')
 # and on which arches they run ('# arch:'); '# config-<arch>:' lines add
-# options for one arch only (as --kconfig_add) and '# kernel_args-<arch>:'
-# lines kernel command line arguments.
+# options for one arch only (as --kconfig_add), '# kernel_args-<arch>:'
+# lines kernel command line arguments and '# qemu_args-<arch>:' lines QEMU
+# arguments.
 
 set -eu
 . "$(dirname "$0")/common.sh"
 
-ARCHES="um x86_64"
+ARCHES="um x86_64 x86_64-mm"
 arches=${ARCH:-$ARCHES}
 for a in $arches; do
 	case " $ARCHES " in
@@ -73,6 +77,7 @@ for a in $arches; do
 	set -- --build_dir="$bdir" --jobs="$(nproc)" --timeout=1200 \
 		--make_options="CC=$cc" --make_options="HOSTCC=$cc" \
 		--json="$results/kunit-$a.json"
+	qemu_extra=
 	for f in $(configs_for "$a" | cut -d' ' -f1); do
 		set -- "$@" --kunitconfig="$f"
 		for o in $(sed -n "s/^# config-$a:[[:space:]]*//p" "$f"); do
@@ -81,12 +86,15 @@ for a in $arches; do
 		for o in $(sed -n "s/^# kernel_args-$a:[[:space:]]*//p" "$f"); do
 			set -- "$@" --kernel_args="$o"
 		done
+		for o in $(sed -n "s/^# qemu_args-$a:[[:space:]]*//p" "$f"); do
+			qemu_extra="$qemu_extra $o"
+		done
 	done
 	set -- "$@" --kunitconfig="$TOP/configs/debug.config"
-	[ ! -f "$TOP/configs/debug-$a.config" ] ||
-		set -- "$@" --kunitconfig="$TOP/configs/debug-$a.config"
+	[ ! -f "$TOP/configs/debug-${a%%-*}.config" ] ||
+		set -- "$@" --kunitconfig="$TOP/configs/debug-${a%%-*}.config"
 	[ "$a" = um ] ||
-		set -- "$@" --arch="$a" --qemu_args="-smp 2 -m 2048"
+		set -- "$@" --arch="${a%%-*}" --qemu_args="-smp 2 -m 2048$qemu_extra"
 	[ "${SLOW:-0}" = 1 ] || set -- "$@" --filter='speed>slow'
 	[ "$suite_glob" = '*' ] || set -- "$@" "$suite_glob"
 

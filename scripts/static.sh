@@ -8,8 +8,9 @@
 #             warning that base does not have (base itself is not clean:
 #             block/bio.c alone has 12, and fixing them is not this
 #             series' business); every new EXPORT_SYMBOL has kernel-doc
-# Both trees are built with the x86_64 KUnit config of the run, so the
-# objects the suites use are the ones checked.  A touched .c that config
+# Both trees are built with the x86_64 KUnit config of the run (objects
+# only the x86_64-mm kernel builds: with its config), so the objects the
+# suites use are the ones checked.  A touched .c that config
 # does not build is listed with where it is checked instead: #included
 # by another touched file, or compiled for its architecture by the cross
 # gate (scripts/cross.sh); one that is neither fails the gate.
@@ -34,11 +35,13 @@ normalise() {
 		-e 's/:[0-9]+(:[0-9]+)?:/:/' | sort -u
 }
 
+# setup_build SRC OUT KUNIT: build dir OUT for tree SRC with the config of
+# the KUnit kernel KUNIT (x86_64 or x86_64-mm).
 setup_build() {
 	src=$1 out=$2
+	cfg=$BUILDDIR/kunit-$3/.config
+	[ -f "$cfg" ] || die "no $3 KUnit config yet (run 'make kunit ARCH=$3')"
 	mkdir -p "$out"
-	cfg=$BUILDDIR/kunit-x86_64/.config
-	[ -f "$cfg" ] || die "no x86_64 KUnit config yet (run 'make kunit ARCH=x86_64')"
 	cmp -s "$cfg" "$out/.config.want" 2>/dev/null || {
 		cp "$cfg" "$out/.config"
 		cp "$cfg" "$out/.config.want"
@@ -59,13 +62,40 @@ build_objs() {
 	done
 }
 
+# Sparse + W=1 on OBJS... with the config of KUNIT ($1), series vs base;
+# new warnings go to $WORKDIR/static-added.txt.
+sparse_with() {
+	k=$1
+	shift
+	sfx=
+	[ "$k" = x86_64 ] || sfx=-${k#x86_64-}
+	setup_build "$KDIR" "$BUILDDIR/static-series$sfx" "$k"
+	setup_build "$BASEWT" "$BUILDDIR/static-base$sfx" "$k"
+	new=$WORKDIR/static-series$sfx.txt old=$WORKDIR/static-base$sfx.txt
+	build_objs "$KDIR" "$BUILDDIR/static-series$sfx" "$@" | normalise >"$new"
+	inbase=
+	for o in "$@"; do
+		[ ! -f "$BASEWT/${o%.o}.c" ] || inbase="$inbase $o"
+	done
+	# shellcheck disable=SC2086
+	build_objs "$BASEWT" "$BUILDDIR/static-base$sfx" $inbase | normalise >"$old"
+	comm -13 "$old" "$new" >>"$WORKDIR/static-added.txt"
+	echo "sparse C=2 + W=1 ($k config): $# objects checked" \
+		"($(wc -l <"$old") warnings already in base)"
+}
+
 do_sparse() {
-	kbuild=$BUILDDIR/kunit-x86_64
-	objs= elsewhere= unchecked=
+	# The block kernel (x86_64) first; what only the mm kernel
+	# (x86_64-mm, ZONE_DEVICE) builds is checked with its config.
+	objs='' mmobjs='' elsewhere='' unchecked=''
 	for c in $(printf '%s\n' $touched | grep '\.c$'); do
 		o=${c%.c}.o
-		if [ -f "$kbuild/$o" ]; then
+		if [ -f "$BUILDDIR/kunit-x86_64/$o" ]; then
 			objs="$objs $o"
+			continue
+		fi
+		if [ -f "$BUILDDIR/kunit-x86_64-mm/$o" ]; then
+			mmobjs="$mmobjs $o"
 			continue
 		fi
 		by=$(cd "$KDIR" && grep -l "^#include \"${c##*/}\"" \
@@ -80,35 +110,27 @@ do_sparse() {
 		fi
 	done
 	[ -z "$elsewhere" ] ||
-		echo "not built by the x86_64 KUnit config, checked elsewhere:$elsewhere"
+		echo "not built by the x86_64 KUnit configs, checked elsewhere:$elsewhere"
 	[ -z "$unchecked" ] ||
 		die "touched but built by no gate:$unchecked"
-	if [ -z "$objs" ]; then
-		echo "no touched C file is built by the x86_64 KUnit config"
+	if [ -z "$objs$mmobjs" ]; then
+		echo "no touched C file is built by the x86_64 KUnit configs"
 		return 0
 	fi
 	base_tree
 	use_ccache
 	cc="${ccache}gcc"
 	kgit checkout -q "$BRANCH"
-	setup_build "$KDIR" "$BUILDDIR/static-series"
-	setup_build "$BASEWT" "$BUILDDIR/static-base"
-	new=$WORKDIR/static-series.txt old=$WORKDIR/static-base.txt
+	: >"$WORKDIR/static-added.txt"
 	# shellcheck disable=SC2086
-	build_objs "$KDIR" "$BUILDDIR/static-series" $objs | normalise >"$new"
-	inbase=
-	for o in $objs; do
-		[ ! -f "$BASEWT/${o%.o}.c" ] || inbase="$inbase $o"
-	done
+	[ -z "$objs" ] || sparse_with x86_64 $objs
 	# shellcheck disable=SC2086
-	build_objs "$BASEWT" "$BUILDDIR/static-base" $inbase | normalise >"$old"
-	added=$(comm -13 "$old" "$new")
-	if [ -n "$added" ]; then
-		printf '%s\n' "$added"
+	[ -z "$mmobjs" ] || sparse_with x86_64-mm $mmobjs
+	if [ -s "$WORKDIR/static-added.txt" ]; then
+		cat "$WORKDIR/static-added.txt"
 		die "new sparse/W=1 warnings (above)"
 	fi
-	echo "sparse C=2 + W=1: no new warnings in $(echo "$objs" | wc -w) objects" \
-		"($(wc -l <"$old") already in base)"
+	echo "sparse C=2 + W=1: no new warnings"
 }
 
 do_kerneldoc() {
