@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Part 4 measurements: the slow KUnit suite vmemmap_ondemand_bench
-# (mm/vmemmap_ondemand_kunit.c in the series) on branch 'series', built
+# (mm/vmemmap_ondemand_kunit.c in the series) on branch 'series' (in a
+# detached worktree, so it can run beside make check), built
 # without debug options, in QEMU TCG:
 #
 #   memory       nr_memmap_pages and PTE tables of on-demand ranges of
@@ -46,16 +47,19 @@ EOF2
 
 bdir=$BUILDDIR/bench-vmemmap
 mkdir -p "$bdir"
+# A detached worktree at the branch tip: the kernel tree's checkout is
+# not touched, so this can run beside make check.
+wt=$WORKDIR/bench-vmemmap-wt
+detached_worktree "$wt" "refs/heads/$BRANCH"
 kunit() {
 	cmd=$1
 	shift
-	(cd "$KDIR" && ./tools/testing/kunit/kunit.py "$cmd" --arch=x86_64 \
+	(cd "$wt" && ./tools/testing/kunit/kunit.py "$cmd" --arch=x86_64 \
 		--build_dir="$bdir" --kunitconfig="$kcfg" --jobs="$(nproc)" \
 		--make_options="CC=$cc" --make_options="HOSTCC=$cc" "$@")
 }
 
-kgit checkout -q "$BRANCH"
-info "building the benchmark kernel ($bdir)"
+info "building the benchmark kernel ($bdir) from $(git -C "$wt" log -1 --format='%h %s')"
 kunit build >"$out/build.log" 2>&1 || {
 	tail -20 "$out/build.log" >&2
 	die "build failed (log: $out/build.log)"
