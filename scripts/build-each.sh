@@ -183,6 +183,22 @@ build_step() {
 			kmake "$a" olddefconfig >"$log" 2>&1 ||
 				die "$1: olddefconfig failed for $a (log: $log)"
 		fi
+		# What this patch's config does not build is not compiled, as
+		# in a bisect build: an object whose Makefile line needs an
+		# option the patch cannot enable yet (an arch selects it later).
+		while read -r o; do
+			opt=$(grep -E '^obj-\$\((CONFIG_[A-Za-z0-9_]+)\)[[:space:]]*[+:]?=(.*[[:space:]])?'"${o##*/}"'([[:space:]]|$)' \
+				"$KDIR/${o%/*}/Makefile" 2>/dev/null | head -1 |
+				sed -E 's/^obj-\$\((CONFIG_[A-Za-z0-9_]+)\).*/\1/')
+			[ -z "$opt" ] || grep -qE "^$opt=(y|m)$" "$bdir/.config" ||
+				continue
+			echo "$o"
+		done <"$res/each-now" >"$res/each-now.cfg"
+		mv "$res/each-now.cfg" "$res/each-now"
+		if [ ! -s "$res/each-now" ]; then
+			line="$line $a -"
+			continue
+		fi
 		if ! kmake "$a" -j"$(nproc)" $(cat "$res/each-now") \
 			>>"$log" 2>&1; then
 			echo "$line $a FAILED"
