@@ -56,6 +56,22 @@ kmake() {
 		HOSTCC="$cc" "$@"
 }
 
+# keep_obj OBJ CONFIG KDIR: false if every line of OBJ's Makefile that
+# names it is obj-$(CONFIG_X) with no such X set in CONFIG, i.e. if the
+# config cannot build OBJ (blktrace.o, for one, has two such lines).
+keep_obj() {
+	_lines=$(grep -E "(^|[[:space:]=])${1##*/}([[:space:]\\\\]|$)" \
+		"$3/${1%/*}/Makefile" 2>/dev/null) || return 0
+	_opts=$(printf '%s\n' "$_lines" |
+		sed -nE 's/^obj-\$\((CONFIG_[A-Za-z0-9_]+)\)[[:space:]]*[+:]?=.*/\1/p')
+	[ "$(printf '%s\n' "$_opts" | grep -c .)" -eq \
+		"$(printf '%s\n' "$_lines" | grep -c .)" ] || return 0
+	for _o in $_opts; do
+		grep -qE "^$_o=(y|m)$" "$2" && return 0
+	done
+	return 1
+}
+
 tip=$(kgit rev-parse "refs/heads/$BRANCH")
 start=$(date +%s)
 
@@ -187,12 +203,7 @@ build_step() {
 		# in a bisect build: an object whose Makefile line needs an
 		# option the patch cannot enable yet (an arch selects it later).
 		while read -r o; do
-			opt=$(grep -E '^obj-\$\((CONFIG_[A-Za-z0-9_]+)\)[[:space:]]*[+:]?=(.*[[:space:]])?'"${o##*/}"'([[:space:]]|$)' \
-				"$KDIR/${o%/*}/Makefile" 2>/dev/null | head -1 |
-				sed -E 's/^obj-\$\((CONFIG_[A-Za-z0-9_]+)\).*/\1/')
-			[ -z "$opt" ] || grep -qE "^$opt=(y|m)$" "$bdir/.config" ||
-				continue
-			echo "$o"
+			keep_obj "$o" "$bdir/.config" "$KDIR" && echo "$o"
 		done <"$res/each-now" >"$res/each-now.cfg"
 		mv "$res/each-now.cfg" "$res/each-now"
 		if [ ! -s "$res/each-now" ]; then
