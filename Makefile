@@ -6,7 +6,8 @@
 
 WORKDIR ?= $(HOME)/.cache/pagewise
 TOP := $(CURDIR)
-export WORKDIR TOP KERNEL_SRC BASE_REF SUITE FORCE COVER SLOW BENCH_REF BOOTS RUNS
+export WORKDIR TOP KERNEL_SRC BASE_REF SUITE FORCE COVER SLOW BENCH_REF BOOTS RUNS \
+	SPF_REF SPF_KCONFIG SPF_SCALE BUILD_ONLY
 
 DEPS_STAMP := $(WORKDIR)/deps.stamp
 S := $(TOP)/scripts
@@ -36,6 +37,9 @@ help:
 	@echo '                  (RUNS=<boots per kernel>)'
 	@echo 'make bench-vmemmap  part 4: memmap sizes, materialisation and memremap cost,'
 	@echo '                  in QEMU (RUNS=<boots per -smp setting>)'
+	@echo 'make bench-spf    part 3: page-fault benchmarks, base vs series with SPF off'
+	@echo '                  and on, in QEMU (SPF_REF=<ref>, RUNS=<boots per kernel>,'
+	@echo '                  BUILD_ONLY=1, SPF_KCONFIG=tiny)'
 	@echo 'make quick-check  gates that need no kernel build'
 	@echo 'make check        every gate; prints "N passed, N failed"'
 	@echo 'WORKDIR=$(WORKDIR)  KERNEL_SRC=<your git tree>  BASE_REF=<ref, default HEAD>'
@@ -102,6 +106,12 @@ bench-bio: sync
 .PHONY: bench-vmemmap
 bench-vmemmap: sync
 	@$(S)/bench-vmemmap.sh
+
+# Not a gate: it measures.  Two x86_64 kernels without debug options
+# (base and SPF_REF), three kernels booted (the series one twice).
+.PHONY: bench-spf
+bench-spf: sync
+	@$(S)/bench-spf.sh
 
 quick-check: have-base
 	@$(S)/check.sh quick

@@ -1,0 +1,819 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Page-fault benchmarks for part 3 of the series (speculative page
+ * faults), run by scripts/bench-spf.sh as PID 1 of an initramfs in QEMU.
+ *
+ * As /init it mounts devtmpfs, proc and sysfs, reads "spfbench=0|1",
+ * "spfscale=<percent>" and "spfonly=<benchmark prefixes, comma-separated>"
+ * from /proc/cmdline, writes the first one to
+ * /proc/sys/vm/speculative_page_fault (which a kernel without
+ * CONFIG_SPECULATIVE_PAGE_FAULT does not have), runs every benchmark
+ * and powers off.  With -n it runs on the host instead: nothing is
+ * mounted, the sysctl is left alone unless -S is given, and it exits.
+ *
+ * The benchmarks (design section 5, sizes scaled down for TCG: 15-20 s
+ * for all of them on a 6.12 kernel in QEMU TCG -smp 2 at spfscale=100,
+ * the sizes below):
+ *
+ *   pft_shared_t1/t2  one 64 MiB anonymous vma (MADV_NOHUGEPAGE),
+ *                     touched once so that its anon_vma and PTE tables
+ *                     exist; 1 or 2 threads write one byte per page of
+ *                     disjoint, interleaved 2 MiB slices; MADV_DONTNEED
+ *                     between the 16 rounds (the page tables stay)
+ *   pft_separate_t2   the same with one 32 MiB vma per thread, PROT_NONE
+ *                     gaps between them so that they cannot merge
+ *   page_fault1_t1/t2 each thread: mmap 32 MiB, touch every page, munmap;
+ *                     32 times in all (PTE tables allocated and freed)
+ *   mmap_munmap_t1    mmap + munmap of an untouched 128 MiB, 50000 times
+ *   munmap_populated  munmap of a populated 128 MiB, 8 times (the RCU
+ *                     page-table freeing of the series is in this path)
+ *   wi_other_vma      one thread faults a 32 MiB vma A as pft_shared_t1
+ *                     while another toggles a page-sized vma B between
+ *                     RW and RWX with mprotect()
+ *   wi_same_vma       the same, the other thread toggling all of vma A
+ *
+ * Output, one line each, all starting with "spf: ":
+ *   spf: result <name> <value> <unit> [key=value...]
+ *   spf: vmstat <name> pgfault=<delta> spf_...=<delta> vma_lock_...=<delta>
+ *   spf: done
+ * and "spf: error <text>" when something fails.  All rates are higher
+ * is better; times come from CLOCK_MONOTONIC.
+ *
+ * Build: gcc -static -O2 -pthread -Wall -o init bench-spf.c
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SYSCTL_PATH	"/proc/sys/vm/speculative_page_fault"
+#define PAGE_SZ		4096UL
+#define SLICE_SZ	(2UL << 20)
+#define MiB		(1UL << 20)
+#define MAX_THREADS	2
+
+static int as_init = 1;
+static int scale = 100;		/* percent of the default work */
+static int failures;
+
+#define say(fmt, ...)	printf("spf: " fmt "\n", ##__VA_ARGS__)
+
+static void error(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("spf: error ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	failures++;
+}
+
+static void finish(void)
+{
+	fflush(stdout);
+	if (as_init) {
+		sync();
+		/*
+		 * Without working ACPI the kernel halts instead of powering
+		 * off and QEMU would wait for its timeout; a reset ends it
+		 * as well, QEMU runs with -no-reboot.
+		 */
+		if (!access("/sys/firmware/acpi", F_OK)) {
+			reboot(RB_POWER_OFF);
+		} else {
+			say("no ACPI: resetting instead of powering off");
+			fflush(stdout);
+			reboot(RB_AUTOBOOT);
+		}
+		/* PID 1 must not exit. */
+		for (;;)
+			pause();
+	}
+	exit(failures ? 1 : 0);
+}
+
+static void fatal(const char *what)
+{
+	error("%s: %s", what, strerror(errno));
+	finish();
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Work counts scaled by spfscale=, never below 1. */
+static unsigned long scaled(unsigned long n)
+{
+	n = n * scale / 100;
+	return n ? n : 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* /proc/vmstat */
+
+#define MAX_KEYS	64
+
+struct vmsnap {
+	int nr;
+	char name[MAX_KEYS][64];
+	unsigned long long val[MAX_KEYS];
+};
+
+static int interesting(const char *name)
+{
+	return !strcmp(name, "pgfault") || !strncmp(name, "spf_", 4) ||
+	       !strncmp(name, "vma_lock_", 9);
+}
+
+static void vmstat_read(struct vmsnap *s)
+{
+	char name[64];
+	unsigned long long val;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	s->nr = 0;
+	if (!f) {
+		error("open /proc/vmstat: %s", strerror(errno));
+		return;
+	}
+	while (fscanf(f, "%63s %llu", name, &val) == 2) {
+		if (!interesting(name) || s->nr == MAX_KEYS)
+			continue;
+		snprintf(s->name[s->nr], sizeof(s->name[0]), "%s", name);
+		s->val[s->nr++] = val;
+	}
+	fclose(f);
+}
+
+static void vmstat_print(const char *bench, const struct vmsnap *a,
+			 const struct vmsnap *b)
+{
+	int i;
+
+	printf("spf: vmstat %s", bench);
+	for (i = 0; i < a->nr && i < b->nr; i++)
+		printf(" %s=%llu", b->name[i], b->val[i] - a->val[i]);
+	printf("\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* Memory helpers */
+
+static void nohuge(void *p, size_t len)
+{
+	if (madvise(p, len, MADV_NOHUGEPAGE) && errno != EINVAL)
+		fatal("madvise(MADV_NOHUGEPAGE)");
+}
+
+/* A private anonymous mapping of len bytes, 2 MiB aligned. */
+static char *map_aligned(size_t len, int prot)
+{
+	char *p, *q;
+	size_t extra = SLICE_SZ;
+
+	p = mmap(NULL, len + extra, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		fatal("mmap");
+	q = (char *)(((uintptr_t)p + SLICE_SZ - 1) & ~(SLICE_SZ - 1));
+	if (q > p)
+		munmap(p, q - p);
+	if (q + len < p + len + extra)
+		munmap(q + len, p + len + extra - (q + len));
+	return q;
+}
+
+/*
+ * nr vmas of len bytes each (a multiple of 2 MiB), separated by 2 MiB
+ * PROT_NONE gaps; the first one at *base.  Returns the reservation.
+ */
+static char *map_separate(int nr, size_t len, char **vma)
+{
+	size_t stride = len + SLICE_SZ;
+	char *res = map_aligned(nr * stride + SLICE_SZ, PROT_NONE);
+	int i;
+
+	for (i = 0; i < nr; i++) {
+		vma[i] = res + SLICE_SZ + i * stride;
+		if (mprotect(vma[i], len, PROT_READ | PROT_WRITE))
+			fatal("mprotect");
+		nohuge(vma[i], len);
+	}
+	return res;
+}
+
+static void touch(char *p, size_t len)
+{
+	size_t off;
+
+	for (off = 0; off < len; off += PAGE_SZ)
+		((volatile char *)p)[off] = 1;
+}
+
+static void dontneed(char *p, size_t len)
+{
+	if (madvise(p, len, MADV_DONTNEED))
+		fatal("madvise(MADV_DONTNEED)");
+}
+
+/* ------------------------------------------------------------------ */
+/* Threads: a round starts and ends on a barrier with the main thread. */
+
+enum job { JOB_SLICES, JOB_WHOLE, JOB_PF1, JOB_MMAP, JOB_EXIT };
+
+struct worker {
+	pthread_t tid;
+	int id;
+	int nr;			/* threads in the round */
+	enum job job;
+	char *base;		/* JOB_SLICES: shared area; JOB_WHOLE: own vma */
+	size_t len;
+	unsigned long iters;	/* JOB_PF1, JOB_MMAP */
+	double t_start, t_end;	/* of its part of the last round */
+};
+
+static pthread_barrier_t bar_start, bar_end;
+static struct worker workers[MAX_THREADS];
+
+/* Thread id touches slices id, id + nr, id + 2 nr, ... of base. */
+static void do_slices(struct worker *w)
+{
+	size_t off;
+
+	for (off = w->id * SLICE_SZ; off < w->len; off += w->nr * SLICE_SZ)
+		touch(w->base + off, SLICE_SZ);
+}
+
+static void do_pf1(struct worker *w)
+{
+	unsigned long i;
+	char *p;
+
+	for (i = 0; i < w->iters; i++) {
+		p = mmap(NULL, w->len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			fatal("mmap");
+		nohuge(p, w->len);
+		touch(p, w->len);
+		if (munmap(p, w->len))
+			fatal("munmap");
+	}
+}
+
+static void do_mmap(struct worker *w)
+{
+	unsigned long i;
+	char *p;
+
+	for (i = 0; i < w->iters; i++) {
+		p = mmap(NULL, w->len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			fatal("mmap");
+		if (munmap(p, w->len))
+			fatal("munmap");
+	}
+}
+
+static void *worker_fn(void *arg)
+{
+	struct worker *w = arg;
+
+	for (;;) {
+		pthread_barrier_wait(&bar_start);
+		w->t_start = now();
+		switch (w->job) {
+		case JOB_SLICES:
+			do_slices(w);
+			break;
+		case JOB_WHOLE:
+			touch(w->base, w->len);
+			break;
+		case JOB_PF1:
+			do_pf1(w);
+			break;
+		case JOB_MMAP:
+			do_mmap(w);
+			break;
+		case JOB_EXIT:
+			return NULL;
+		}
+		w->t_end = now();
+		pthread_barrier_wait(&bar_end);
+	}
+}
+
+static int nr_started;
+
+static void start_workers(int nr)
+{
+	int i;
+
+	if (pthread_barrier_init(&bar_start, NULL, nr + 1) ||
+	    pthread_barrier_init(&bar_end, NULL, nr + 1))
+		fatal("pthread_barrier_init");
+	for (i = 0; i < nr; i++) {
+		workers[i].id = i;
+		workers[i].nr = nr;
+		errno = pthread_create(&workers[i].tid, NULL, worker_fn,
+				       &workers[i]);
+		if (errno)
+			fatal("pthread_create");
+	}
+	nr_started = nr;
+}
+
+static void stop_workers(void)
+{
+	int i;
+
+	for (i = 0; i < nr_started; i++)
+		workers[i].job = JOB_EXIT;
+	pthread_barrier_wait(&bar_start);
+	for (i = 0; i < nr_started; i++)
+		pthread_join(workers[i].tid, NULL);
+	pthread_barrier_destroy(&bar_start);
+	pthread_barrier_destroy(&bar_end);
+	nr_started = 0;
+}
+
+/*
+ * One round of the jobs already set up; returns its duration, from the
+ * first worker starting to the last one finishing (the workers time
+ * themselves: the main thread may be preempted at the barriers).
+ */
+static double round_once(void)
+{
+	double t0, t1;
+	int i;
+
+	pthread_barrier_wait(&bar_start);
+	pthread_barrier_wait(&bar_end);
+	t0 = workers[0].t_start;
+	t1 = workers[0].t_end;
+	for (i = 1; i < nr_started; i++) {
+		if (workers[i].t_start < t0)
+			t0 = workers[i].t_start;
+		if (workers[i].t_end > t1)
+			t1 = workers[i].t_end;
+	}
+	return t1 - t0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The benchmarks */
+
+static size_t pft_len(void)
+{
+	/* 64 MiB: 16384 faults a round */
+	return 64 * MiB;
+}
+
+static unsigned long pft_rounds(void)
+{
+	return scaled(16);
+}
+
+static void result_rate(const char *name, double count, double secs,
+			const char *unit)
+{
+	say("result %s %.0f %s count=%.0f secs=%.3f", name,
+	    secs > 0 ? count / secs : 0, unit, count, secs);
+}
+
+static void pft_shared(int nr)
+{
+	size_t len = pft_len();
+	unsigned long r, rounds = pft_rounds();
+	struct vmsnap a, b;
+	char name[32];
+	double secs = 0;
+	char *p;
+	int i;
+
+	snprintf(name, sizeof(name), "pft_shared_t%d", nr);
+	p = map_aligned(len, PROT_READ | PROT_WRITE);
+	nohuge(p, len);
+	touch(p, len);		/* anon_vma and page tables */
+	dontneed(p, len);
+	start_workers(nr);
+	for (i = 0; i < nr; i++) {
+		workers[i].job = JOB_SLICES;
+		workers[i].base = p;
+		workers[i].len = len;
+	}
+	vmstat_read(&a);
+	for (r = 0; r < rounds; r++) {
+		secs += round_once();
+		dontneed(p, len);
+	}
+	vmstat_read(&b);
+	stop_workers();
+	munmap(p, len);
+	result_rate(name, (double)rounds * (len / PAGE_SZ), secs, "faults/s");
+	vmstat_print(name, &a, &b);
+}
+
+static void pft_separate(int nr)
+{
+	size_t len = pft_len() / nr;
+	unsigned long r, rounds = pft_rounds();
+	char *vma[MAX_THREADS], *res;
+	struct vmsnap a, b;
+	char name[32];
+	double secs = 0;
+	int i;
+
+	snprintf(name, sizeof(name), "pft_separate_t%d", nr);
+	res = map_separate(nr, len, vma);
+	for (i = 0; i < nr; i++) {
+		touch(vma[i], len);
+		dontneed(vma[i], len);
+	}
+	start_workers(nr);
+	for (i = 0; i < nr; i++) {
+		workers[i].job = JOB_WHOLE;
+		workers[i].base = vma[i];
+		workers[i].len = len;
+	}
+	vmstat_read(&a);
+	for (r = 0; r < rounds; r++) {
+		secs += round_once();
+		for (i = 0; i < nr; i++)
+			dontneed(vma[i], len);
+	}
+	vmstat_read(&b);
+	stop_workers();
+	munmap(res, nr * (len + SLICE_SZ) + SLICE_SZ);
+	result_rate(name, (double)rounds * nr * (len / PAGE_SZ), secs,
+		    "faults/s");
+	vmstat_print(name, &a, &b);
+}
+
+static void page_fault1(int nr)
+{
+	size_t len = 32 * MiB;
+	unsigned long iters = scaled(32 / nr);
+	struct vmsnap a, b;
+	char name[32];
+	double secs;
+	int i;
+
+	snprintf(name, sizeof(name), "page_fault1_t%d", nr);
+	start_workers(nr);
+	for (i = 0; i < nr; i++) {
+		workers[i].job = JOB_PF1;
+		workers[i].len = len;
+		workers[i].iters = iters;
+	}
+	vmstat_read(&a);
+	secs = round_once();
+	vmstat_read(&b);
+	stop_workers();
+	result_rate(name, (double)nr * iters * (len / PAGE_SZ), secs,
+		    "faults/s");
+	vmstat_print(name, &a, &b);
+}
+
+static void mmap_munmap(int nr)
+{
+	unsigned long iters = scaled(50000 / nr);
+	struct vmsnap a, b;
+	char name[32];
+	double secs;
+	int i;
+
+	snprintf(name, sizeof(name), "mmap_munmap_t%d", nr);
+	start_workers(nr);
+	for (i = 0; i < nr; i++) {
+		workers[i].job = JOB_MMAP;
+		workers[i].len = 128 * MiB;
+		workers[i].iters = iters;
+	}
+	vmstat_read(&a);
+	secs = round_once();
+	vmstat_read(&b);
+	stop_workers();
+	result_rate(name, (double)nr * iters, secs, "ops/s");
+	vmstat_print(name, &a, &b);
+}
+
+static void munmap_populated(void)
+{
+	size_t len = 128 * MiB;
+	unsigned long r, rounds = scaled(8);
+	struct vmsnap a, b;
+	double t0, secs = 0;
+	char *p;
+
+	vmstat_read(&a);
+	for (r = 0; r < rounds; r++) {
+		p = map_aligned(len, PROT_READ | PROT_WRITE);
+		nohuge(p, len);
+		touch(p, len);
+		t0 = now();
+		if (munmap(p, len))
+			fatal("munmap");
+		secs += now() - t0;
+	}
+	vmstat_read(&b);
+	result_rate("munmap_populated", (double)rounds * len / MiB, secs,
+		    "MiB/s");
+	vmstat_print("munmap_populated", &a, &b);
+}
+
+/* writer_interference: a thread toggling the protection of a vma. */
+static volatile int writer_stop;
+static unsigned long writer_ops;
+
+struct writer_arg {
+	char *addr;
+	size_t len;
+};
+
+static void *writer_fn(void *arg)
+{
+	struct writer_arg *wa = arg;
+	int rw = PROT_READ | PROT_WRITE;
+
+	while (!writer_stop) {
+		/* RW <-> RWX: changes vm_flags, never faults the reader */
+		if (mprotect(wa->addr, wa->len, rw | PROT_EXEC) ||
+		    mprotect(wa->addr, wa->len, rw)) {
+			error("mprotect: %s", strerror(errno));
+			break;
+		}
+		writer_ops += 2;
+	}
+	return NULL;
+}
+
+static void writer_interference(int same)
+{
+	const char *name = same ? "wi_same_vma" : "wi_other_vma";
+	size_t len = pft_len() / 2;
+	unsigned long r, rounds = pft_rounds();
+	char *vma[2], *res;
+	struct writer_arg wa;
+	struct vmsnap a, b;
+	pthread_t wtid;
+	double secs = 0, t0, wsecs;
+	char wname[40];
+
+	/* vma[0] is A, vma[1] is B: PROT_NONE gaps keep them apart */
+	res = map_separate(2, len, vma);
+	touch(vma[0], len);
+	dontneed(vma[0], len);
+	start_workers(1);
+	workers[0].job = JOB_WHOLE;
+	workers[0].base = vma[0];
+	workers[0].len = len;
+	wa.addr = same ? vma[0] : vma[1];
+	wa.len = same ? len : PAGE_SZ;
+	writer_stop = 0;
+	writer_ops = 0;
+	vmstat_read(&a);
+	t0 = now();
+	errno = pthread_create(&wtid, NULL, writer_fn, &wa);
+	if (errno)
+		fatal("pthread_create");
+	for (r = 0; r < rounds; r++) {
+		secs += round_once();
+		dontneed(vma[0], len);
+	}
+	writer_stop = 1;
+	pthread_join(wtid, NULL);
+	wsecs = now() - t0;
+	vmstat_read(&b);
+	stop_workers();
+	munmap(res, 2 * (len + SLICE_SZ) + SLICE_SZ);
+	result_rate(name, (double)rounds * (len / PAGE_SZ), secs, "faults/s");
+	snprintf(wname, sizeof(wname), "%s_mprotect", name);
+	result_rate(wname, writer_ops, wsecs, "ops/s");
+	vmstat_print(name, &a, &b);
+}
+
+/* ------------------------------------------------------------------ */
+/* Setup */
+
+static void setup_init(void)
+{
+	int fd;
+
+	mkdir("/dev", 0755);
+	mkdir("/proc", 0755);
+	mkdir("/sys", 0755);
+	if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) && errno != EBUSY)
+		perror("mount /dev");
+	fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	if (mount("proc", "/proc", "proc", 0, NULL))
+		error("mount /proc: %s", strerror(errno));
+	if (mount("sysfs", "/sys", "sysfs", 0, NULL))
+		error("mount /sys: %s", strerror(errno));
+}
+
+/* Value of "key=" on the kernel command line, or NULL. */
+static char *cmdline_arg(const char *key, char *buf, size_t size)
+{
+	char line[4096], *tok, *save;
+	size_t klen = strlen(key);
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (!f)
+		return NULL;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = 0;
+	fclose(f);
+	for (tok = strtok_r(line, " \n", &save); tok;
+	     tok = strtok_r(NULL, " \n", &save)) {
+		if (!strncmp(tok, key, klen) && tok[klen] == '=') {
+			snprintf(buf, size, "%s", tok + klen + 1);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+static void print_file(const char *label, const char *path)
+{
+	char line[256];
+	FILE *f = fopen(path, "r");
+
+	if (!f || !fgets(line, sizeof(line), f)) {
+		say("%s (none)", label);
+	} else {
+		line[strcspn(line, "\n")] = 0;
+		say("%s %s", label, line);
+	}
+	if (f)
+		fclose(f);
+}
+
+/* want: "0", "1" or NULL (leave it) */
+static void set_sysctl(const char *want)
+{
+	char buf[16];
+	int fd;
+	ssize_t n;
+
+	if (access(SYSCTL_PATH, F_OK)) {
+		say("sysctl vm.speculative_page_fault=absent");
+		if (want && strcmp(want, "0"))
+			error("%s=%s asked for, but this kernel has no such file",
+			      SYSCTL_PATH, want);
+		return;
+	}
+	if (want) {
+		fd = open(SYSCTL_PATH, O_WRONLY);
+		if (fd < 0 || write(fd, want, strlen(want)) < 0)
+			error("write %s: %s", SYSCTL_PATH, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	fd = open(SYSCTL_PATH, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0) {
+		error("read %s: %s", SYSCTL_PATH, strerror(errno));
+		return;
+	}
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	say("sysctl vm.speculative_page_fault=%s", buf);
+	if (want && strcmp(buf, want))
+		error("%s is %s, not %s", SYSCTL_PATH, buf, want);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: bench-spf [-n] [-S 0|1] [-s percent] [-b list]\n"
+		"  -n          not PID 1: no mounts, no power off (host test)\n"
+		"  -S 0|1      write vm.speculative_page_fault first\n"
+		"  -s percent  work per benchmark (default 100)\n"
+		"  -b list     benchmarks to run, comma-separated prefixes\n");
+	exit(2);
+}
+
+static const char *only;
+
+static int want(const char *name)
+{
+	char buf[256], *tok, *save;
+
+	if (!only)
+		return 1;
+	snprintf(buf, sizeof(buf), "%s", only);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save))
+		if (!strncmp(name, tok, strlen(tok)))
+			return 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *sysctl_want = NULL;
+	char want_buf[16], scale_buf[16];
+	static char only_buf[256];
+	struct utsname u;
+	double t0 = now();
+	int opt;
+
+	as_init = getpid() == 1;
+	while ((opt = getopt(argc, argv, "nS:s:b:")) != -1) {
+		switch (opt) {
+		case 'n':
+			as_init = 0;
+			break;
+		case 'S':
+			sysctl_want = optarg;
+			break;
+		case 's':
+			scale = atoi(optarg);
+			break;
+		case 'b':
+			only = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (as_init) {
+		setup_init();
+		sysctl_want = cmdline_arg("spfbench", want_buf,
+					  sizeof(want_buf));
+		if (cmdline_arg("spfscale", scale_buf, sizeof(scale_buf)))
+			scale = atoi(scale_buf);
+		if (cmdline_arg("spfonly", only_buf, sizeof(only_buf)))
+			only = only_buf;
+	}
+	if (scale <= 0)
+		scale = 100;
+	if (sysctl_want && strcmp(sysctl_want, "0") && strcmp(sysctl_want, "1")) {
+		error("spfbench=%s: 0 or 1", sysctl_want);
+		sysctl_want = NULL;
+	}
+	uname(&u);
+	say("kernel %s %s", u.release, u.version);
+	say("cpus %ld, scale %d%%", sysconf(_SC_NPROCESSORS_ONLN), scale);
+	print_file("thp", "/sys/kernel/mm/transparent_hugepage/enabled");
+	print_file("clocksource",
+		   "/sys/devices/system/clocksource/clocksource0/current_clocksource");
+	set_sysctl(sysctl_want);
+	if (failures)
+		finish();	/* wrong setup: nothing worth measuring */
+
+	if (want("pft_shared_t1"))
+		pft_shared(1);
+	if (want("pft_shared_t2"))
+		pft_shared(2);
+	if (want("pft_separate_t2"))
+		pft_separate(2);
+	if (want("page_fault1_t1"))
+		page_fault1(1);
+	if (want("page_fault1_t2"))
+		page_fault1(2);
+	if (want("mmap_munmap_t1"))
+		mmap_munmap(1);
+	if (want("munmap_populated"))
+		munmap_populated();
+	if (want("wi_other_vma"))
+		writer_interference(0);
+	if (want("wi_same_vma"))
+		writer_interference(1);
+
+	say("total %.1f s, %d errors", now() - t0, failures);
+	say("done");
+	finish();
+	return 0;
+}
