@@ -21,9 +21,22 @@ do_checkpatch() {
 			die "$ALLOW: every entry needs a patch, a checkpatch type and a reason"
 		fi
 	fi
+	# checkpatch.pl output depends only on the patch and on checkpatch.pl
+	# and its data files: keep it per content hash, so that a warm run
+	# checks only the patches that changed.
+	cache=$WORKDIR/checkpatch-cache
+	mkdir -p "$cache"
+	tool=$(cd "$KDIR" && cat scripts/checkpatch.pl scripts/spelling.txt \
+		scripts/const_structs.checkpatch 2>/dev/null | sha256sum | cut -c1-16)
 	for p in $(series_patches); do
-		out=$(cd "$KDIR" && ./scripts/checkpatch.pl --strict --terse --show-types \
-			--no-summary "$TOP/patches/$p" 2>&1) || true
+		key=$cache/$tool-$(sha256sum <"$TOP/patches/$p" | cut -c1-40)
+		if [ -f "$key" ]; then
+			out=$(cat "$key")
+		else
+			out=$(cd "$KDIR" && ./scripts/checkpatch.pl --strict --terse --show-types \
+				--no-summary "$TOP/patches/$p" 2>&1) || true
+			printf '%s\n' "$out" >"$key.tmp" && mv "$key.tmp" "$key"
+		fi
 		printf '%s\n' "$out" | grep -E ': (ERROR|WARNING|CHECK):' | while IFS= read -r line; do
 			type=$(printf '%s\n' "$line" | sed -n 's/.*: \(ERROR\|WARNING\|CHECK\):\([A-Z0-9_]*\):.*/\2/p')
 			if [ -f "$ALLOW" ] && grep -qE "^$p[[:space:]]+$type[[:space:]]" "$ALLOW"; then
