@@ -32,6 +32,13 @@
  *                     RW and RWX with mprotect()
  *   wi_same_vma       the same, the other thread toggling all of vma A
  *
+ * Before them, "signals" checks that bad accesses get the signal they get
+ * on the base kernel: reads and writes of an unmapped page, of a PROT_NONE
+ * page, writes to a PROT_READ page (untouched, holding the zero page, and
+ * made read-only after a write).  Each prints
+ *   spf: signal <case> <signal> <si_code> addr=ok|wrong
+ * and bench-spf.sh compares these lines between the kernels.
+ *
  * Output, one line each, all starting with "spf: ":
  *   spf: result <name> <value> <unit> [key=value...]
  *   spf: vmstat <name> pgfault=<delta> spf_...=<delta> vma_lock_...=<delta>
@@ -46,6 +53,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -614,6 +623,120 @@ static void writer_interference(int same)
 }
 
 /* ------------------------------------------------------------------ */
+/* Bad accesses: the signal must not depend on the kernel */
+
+static sigjmp_buf sig_env;
+static volatile sig_atomic_t sig_no, sig_code;
+static void *volatile sig_addr;
+
+static void sig_catch(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	sig_no = sig;
+	sig_code = si->si_code;
+	sig_addr = si->si_addr;
+	siglongjmp(sig_env, 1);
+}
+
+enum sig_prep { SIG_UNMAPPED, SIG_NONE, SIG_RO, SIG_RO_READ, SIG_RW_TO_RO };
+
+struct sig_case {
+	const char *name;
+	enum sig_prep prep;
+	int write;
+};
+
+static const struct sig_case sig_cases[] = {
+	{ "unmapped_read", SIG_UNMAPPED, 0 },
+	{ "unmapped_write", SIG_UNMAPPED, 1 },
+	{ "prot_none_read", SIG_NONE, 0 },
+	{ "prot_none_write", SIG_NONE, 1 },
+	{ "readonly_write_untouched", SIG_RO, 1 },
+	{ "readonly_write_zero_page", SIG_RO_READ, 1 },
+	{ "mprotect_readonly_write", SIG_RW_TO_RO, 1 },
+};
+
+static const char *sig_name(int sig)
+{
+	return sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" :
+	       sig == 0 ? "none" : "other";
+}
+
+static const char *sig_code_name(int sig, int code)
+{
+	if (sig != SIGSEGV)
+		return "-";
+	return code == SEGV_MAPERR ? "SEGV_MAPERR" :
+	       code == SEGV_ACCERR ? "SEGV_ACCERR" :
+	       code == SEGV_PKUERR ? "SEGV_PKUERR" : "other";
+}
+
+/* One bad access on a fresh private anonymous page prepared as asked. */
+static void sig_one(const struct sig_case *c)
+{
+	volatile char *p;
+	char *m;
+
+	m = mmap(NULL, PAGE_SZ, c->prep == SIG_NONE ? PROT_NONE :
+		 c->prep == SIG_RO || c->prep == SIG_RO_READ ? PROT_READ :
+		 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		error("signals %s: mmap: %s", c->name, strerror(errno));
+		return;
+	}
+	p = m;
+	if (c->prep == SIG_RO_READ)
+		(void)*p;
+	if (c->prep == SIG_RW_TO_RO) {
+		*p = 1;
+		if (mprotect(m, PAGE_SZ, PROT_READ))
+			error("signals %s: mprotect: %s", c->name,
+			      strerror(errno));
+	}
+	if (c->prep == SIG_UNMAPPED)
+		munmap(m, PAGE_SZ);
+
+	sig_no = 0;
+	sig_code = 0;
+	sig_addr = NULL;
+	if (!sigsetjmp(sig_env, 1)) {
+		if (c->write)
+			*p = 2;
+		else
+			(void)*p;
+	}
+	say("signal %s %s %s addr=%s", c->name, sig_name(sig_no),
+	    sig_code_name(sig_no, sig_code),
+	    sig_addr == (void *)p ? "ok" : "wrong");
+	if (c->prep != SIG_UNMAPPED)
+		munmap(m, PAGE_SZ);
+}
+
+static void signals(void)
+{
+	struct sigaction sa, old_segv, old_bus;
+	struct vmsnap a, b;
+	unsigned int i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = sig_catch;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSEGV, &sa, &old_segv) ||
+	    sigaction(SIGBUS, &sa, &old_bus)) {
+		error("signals: sigaction: %s", strerror(errno));
+		return;
+	}
+	vmstat_read(&a);
+	for (i = 0; i < sizeof(sig_cases) / sizeof(sig_cases[0]); i++)
+		sig_one(&sig_cases[i]);
+	vmstat_read(&b);
+	vmstat_print("signals", &a, &b);
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+}
+
+/* ------------------------------------------------------------------ */
 /* Setup */
 
 static void setup_init(void)
@@ -793,6 +916,8 @@ int main(int argc, char **argv)
 	if (failures)
 		finish();	/* wrong setup: nothing worth measuring */
 
+	if (want("signals"))
+		signals();
 	if (want("pft_shared_t1"))
 		pft_shared(1);
 	if (want("pft_shared_t2"))

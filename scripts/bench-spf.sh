@@ -31,6 +31,8 @@
 # printed and written to $WORKDIR/results/bench-spf.txt.  Every
 # benchmark of every C boot must have spf_attempt == spf_success +
 # spf_abort + spf_upgrade, and every B boot spf_attempt == 0.
+# The "signals" step's bad accesses must get the same signal, si_code
+# and si_addr on every boot of A, B and C.
 #
 # Timing under TCG is only meaningful as a ratio within one run, and
 # two vCPUs on a shared 2-core host show no scaling: see the design.
@@ -280,6 +282,7 @@ for f in "$out"/boot-*.log; do
 	b=${b%.log}
 	awk -v k="${b%-*}" -v r="${b#*-}" '
 		$1 == "spf:" && $2 == "result" { print "R", k, r, $3, $4, $5 }
+		$1 == "spf:" && $2 == "signal" { print "G", k, r, $3, $4, $5, $6 }
 		$1 == "spf:" && $2 == "vmstat" {
 			s = "V " k " " r " " $3
 			for (i = 4; i <= NF; i++)
@@ -328,6 +331,19 @@ $1 == "R" {
 	v[$2, $4] = v[$2, $4] " " $5
 	nb[$2, $4]++
 }
+# The signal of a bad access: the same on every boot of every kernel.
+$1 == "G" {
+	if (!($4 in gseen)) {
+		gseen[$4] = 1
+		gorder[++gn] = $4
+	}
+	val = $5 " " $6 " " $7
+	if (g[$2, $4] == "")
+		g[$2, $4] = val
+	else if (g[$2, $4] != val)
+		g[$2, $4] = "differs between boots"
+	next
+}
 $1 == "V" {
 	if (!($4 in vseen)) {
 		vseen[$4] = 1
@@ -372,6 +388,22 @@ END {
 	}
 	printf "\nboots per kernel: A %d, B %d, C %d\n", nb["A", order[1]], nb["B", order[1]], nb["C", order[1]]
 
+	if (gn) {
+		print "\n## Signals of bad accesses (the same on every boot of a kernel, or 'differs')\n"
+		print "| access | A base | B spf=0 | C spf=1 |"
+		print "|---|---|---|---|"
+		for (i = 1; i <= gn; i++) {
+			b = gorder[i]
+			printf "| %s | %s | %s | %s |\n", b, g["A", b], g["B", b], g["C", b]
+			if (g["A", b] == "" || g["A", b] ~ /differs|addr=wrong|none/ ||
+			    g["B", b] != g["A", b] || g["C", b] != g["A", b]) {
+				bad++
+				badmsg = badmsg sprintf("  signal of %s: A '%s', B '%s', C '%s'\n",
+					b, g["A", b], g["B", b], g["C", b])
+			}
+		}
+	}
+
 	print "\n## SPF counters on C (median over boots of the per-benchmark /proc/vmstat deltas)\n"
 	print "| benchmark | pgfault | spf_attempt | spf_success | spf_abort | spf_upgrade | upgrade_fail | success % | abort % | upgrade % | abort reasons (nonzero) |"
 	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
@@ -405,9 +437,11 @@ END {
 			psu, pab, pup, why
 	}
 	if (bad)
-		printf "\nCOUNTER CHECK FAILED (%d):\n%s", bad, badmsg
+		printf "\nCOUNTER OR SIGNAL CHECK FAILED (%d):\n%s", bad, badmsg
 	else
 		print "\ncounter check: spf_attempt == spf_success + spf_abort + spf_upgrade on every benchmark of every C boot; spf_attempt == 0 on every B boot"
+	if (gn && !bad)
+		print "signal check: every bad access got the same signal, si_code and si_addr on A, B and C"
 
 	print "\n## Per-VMA lock counters (median over boots): vma_lock_success / abort / retry / miss\n"
 	print "| benchmark | A | B | C |"
@@ -440,5 +474,5 @@ if [ -n "$reports" ]; then
 	printf '%s\n' "$reports" | head -20 >&2
 	die "kernel reports in the boot logs (above)"
 fi
-[ -z "${counters_bad:-}" ] || die "SPF counter check failed (see the table)"
+[ -z "${counters_bad:-}" ] || die "SPF counter or signal check failed (see the table)"
 [ "$failed" = 0 ] || die "$failed of $((3 * runs)) boots failed"
