@@ -45,6 +45,11 @@ objs_x86_64='drivers/block/aoe/aoecmd.o drivers/block/brd.o
 	io_uring/net.o io_uring/rsrc.o net/ceph/messenger.o
 	net/ceph/messenger_v2.o net/sunrpc/svcsock.o net/sunrpc/xprtsock.o
 	block/blk-crypto-fallback.o block/bio-integrity.o block/blk-integrity.o'
+# Part 3 with PARAVIRT=y (the KUnit kernels have no hypervisor guest
+# support): native_tlb_remove_table() and the KVM guest's table freeing
+# with CONFIG_SPECULATIVE_PAGE_FAULT on.
+objs_x86_64="$objs_x86_64 arch/x86/kernel/paravirt.o arch/x86/kernel/kvm.o
+	arch/x86/mm/pgtable.o arch/x86/mm/fault.o mm/mmu_gather.o mm/memory.o"
 
 need_tree
 # Debian's versioned LLVM 16 (LLVM=-16 makes kbuild use clang-16,
