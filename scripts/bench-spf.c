@@ -272,7 +272,8 @@ static void do_slices(struct worker *w)
 		touch(w->base + off, SLICE_SZ);
 }
 
-static void do_pf1(struct worker *w)
+/* mmap, (touch every page,) munmap, w->iters times */
+static void map_loop(struct worker *w, int populate)
 {
 	unsigned long i;
 	char *p;
@@ -282,26 +283,23 @@ static void do_pf1(struct worker *w)
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
 			fatal("mmap");
-		nohuge(p, w->len);
-		touch(p, w->len);
+		if (populate) {
+			nohuge(p, w->len);
+			touch(p, w->len);
+		}
 		if (munmap(p, w->len))
 			fatal("munmap");
 	}
 }
 
+static void do_pf1(struct worker *w)
+{
+	map_loop(w, 1);
+}
+
 static void do_mmap(struct worker *w)
 {
-	unsigned long i;
-	char *p;
-
-	for (i = 0; i < w->iters; i++) {
-		p = mmap(NULL, w->len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			fatal("mmap");
-		if (munmap(p, w->len))
-			fatal("munmap");
-	}
+	map_loop(w, 0);
 }
 
 static void *worker_fn(void *arg)
