@@ -132,6 +132,32 @@ case " $arches " in *" um "*)
 	esac
 	;;
 esac
+# x86_64-mm is x86_64 plus the mm options of parts 3 and 4 (ZONE_DEVICE,
+# NUMA, SPECULATIVE_PAGE_FAULT...).  A target both kernels build is
+# compiled on x86_64-mm too only when its source names an option that
+# x86_64-mm sets to another value than x86_64: code only that config
+# reaches.  The other shared objects (the block layer, mm/vmalloc.c...)
+# would compile the same patch twice for what a header's #ifdef changes.
+case " $arches " in *" x86_64-mm "*)
+	case " $arches " in *" x86_64 "*)
+		sort "$BUILDDIR/kunit-x86_64/.config.tip" >"$res/each-cfg-x86_64"
+		grep '^CONFIG_' "$BUILDDIR/kunit-x86_64-mm/.config.tip" | sort |
+			comm -23 - "$res/each-cfg-x86_64" | sed 's/=.*//' \
+			>"$res/each-mm-opts"
+		awk 'NR == FNR { x[$1] = 1; next } ($1 in x) { print $2 }' \
+			"$res/each-x86_64.targets" "$res/each-x86_64-mm.targets" |
+			(cd "$KDIR" && xargs -r grep -lwF -f "$res/each-mm-opts") \
+			>"$res/each-mm-own" || :
+		awk 'NR == FNR { x[$1] = 1; next }
+			FILENAME == ARGV[2] { own[$1] = 1; next }
+			!($1 in x) || ($2 in own)' \
+			"$res/each-x86_64.targets" "$res/each-mm-own" \
+			"$res/each-x86_64-mm.targets" >"$res/each-mm.only"
+		mv "$res/each-mm.only" "$res/each-x86_64-mm.targets"
+		;;
+	esac
+	;;
+esac
 for a in $arches; do
 	info "$a: $(wc -l <"$res/each-$a.targets") objects to compile per patch;" \
 		"$(wc -l <"$res/each-$a.wide") headers compiled at the tip only" \
