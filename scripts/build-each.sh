@@ -196,34 +196,55 @@ if [ -n "$symcheck" ]; then
 fi
 
 # build_step LABEL: compile, at the current checkout, the targets whose
-# source exists, for every arch where this patch changed something they
-# depend on (or a Kconfig/Makefile).
+# source exists and that this patch's changes trigger: a target whose
+# source the series touches, for any touched file it depends on; an
+# includer of a narrow header, for that header.  (An includer's wide
+# headers are compiled at the tip, as for every other includer.)
 build_step() {
 	line=$(printf '%-62s' "$1")
 	for a in $arches; do
 		bdir=$BUILDDIR/kunit-$a
-		if ! grep -qxF -f "$res/each-$a.deps" "$res/each-changed" &&
-			! grep -qE '(^|/)(Kconfig[^/]*|Makefile|Kbuild)$' \
-				"$res/each-changed"; then
+		# The targets this patch's changes trigger (objdeps.py's .why).
+		awk 'FILENAME == ARGV[1] { c[$1] = 1; next }
+			FILENAME == ARGV[2] { t[$1] = 1; next }
+			($1 in t) && ($2 in c) { print $1 }' "$res/each-changed" \
+			"$res/each-$a.targets" "$res/each-$a.why" >"$res/each-cand"
+		kconf=
+		grep -qE '(^|/)(Kconfig[^/]*|Makefile|Kbuild)$' \
+			"$res/each-changed" && kconf=1
+		if [ ! -s "$res/each-cand" ] && [ -z "$kconf" ]; then
 			line="$line $a -"
 			continue
 		fi
 		t0=$(date +%s)
 		log=$res/build-each-$a.log
-		: >"$res/each-now"
-		while read -r o s; do
-			[ -f "$KDIR/$s" ] && echo "$o" >>"$res/each-now"
-		done <"$res/each-$a.targets"
-		if [ ! -s "$res/each-now" ]; then
-			line="$line $a -"
-			continue
-		fi
+		: >"$log"
 		# The tip's config, less the options this patch does not have yet.
 		if ! cmp -s "$bdir/.config" "$bdir/.config.tip" ||
 			grep -q 'Kconfig' "$res/each-changed"; then
 			cp "$bdir/.config.tip" "$bdir/.config"
 			kmake "$a" olddefconfig >"$log" 2>&1 ||
 				die "$1: olddefconfig failed for $a (log: $log)"
+		fi
+		# Options that appeared or went since the last step, or a
+		# changed file base..tip does not list (a file a patch adds and
+		# a later one removes): every target whose source the series
+		# touches, too.
+		if ! cmp -s "$bdir/.config" "$res/each-cfg-$a" ||
+			grep -qvxF -f "$res/each-touched" "$res/each-changed"; then
+			awk 'NR == FNR { t[$1] = 1; next } ($2 in t) { print $1 }' \
+				"$res/each-touched" "$res/each-$a.targets" \
+				>>"$res/each-cand"
+		fi
+		cp "$bdir/.config" "$res/each-cfg-$a"
+		sort -u -o "$res/each-cand" "$res/each-cand"
+		while read -r o s; do
+			grep -qxF "$o" "$res/each-cand" && [ -f "$KDIR/$s" ] &&
+				echo "$o"
+		done <"$res/each-$a.targets" >"$res/each-now" || :
+		if [ ! -s "$res/each-now" ]; then
+			line="$line $a -"
+			continue
 		fi
 		# What this patch's config does not build is not compiled, as
 		# in a bisect build: an object whose Makefile line needs an
@@ -265,6 +286,9 @@ build_step() {
 }
 
 # 4. Every patch but the tip, which step 1 built completely.
+for a in $arches; do
+	rm -f "$res/each-cfg-$a"
+done
 prev=base
 for c in $(kgit rev-list --reverse "base..$tip^"); do
 	kgit checkout -q --detach "$c"

@@ -4,8 +4,13 @@
 
 Reads the touched files (paths relative to the source tree, one per line)
 on stdin and the .cmd files of the build dir, and writes to OUT.targets one
-line per object to compile ("<object> <source>"), and to OUT.deps every
-file those objects depend on (sources and headers, one per line).
+line per object to compile ("<object> <source>"), to OUT.deps every
+file those objects depend on (sources and headers, one per line), and to
+OUT.why one line "<object> <file>" per touched file whose change makes
+the object worth compiling at a patch: for an object whose source is
+touched, every touched file it depends on; for an includer of a narrow
+header, its narrow touched headers only (a change to a wide header it
+also includes is compiled at the tip, as for any other includer).
 
 An object is a target when
   - its source file is touched, or
@@ -82,9 +87,11 @@ def main():
                 includers.setdefault(d, []).append(obj)
 
     targets = {}
+    why = {}
     for obj, src, deps in objs:
         if src in touched:
             targets[obj] = (src, deps)
+            why[obj] = {src} | {d for d in deps if d in touched}
     for hdr, users in sorted(includers.items()):
         narrow = hdr.endswith('.c') or len(users) <= limit
         if not narrow:
@@ -95,6 +102,7 @@ def main():
         for obj, src, deps in objs:
             if obj in users:
                 targets[obj] = (src, deps)
+                why.setdefault(obj, set()).add(hdr)
 
     alldeps = set()
     with open(out + '.targets', 'w') as f:
@@ -106,6 +114,10 @@ def main():
     with open(out + '.deps', 'w') as f:
         for d in sorted(alldeps):
             f.write(d + '\n')
+    with open(out + '.why', 'w') as f:
+        for obj in sorted(why):
+            for d in sorted(why[obj]):
+                f.write(f'{obj} {d}\n')
 
 
 if __name__ == '__main__':

@@ -191,6 +191,14 @@ if [ "$(tr '\n' ' ' <"$od/out.targets")" = \
 else
 	fail "build-each target selection: $(tr '\n' ' ' <"$od/out.targets")"
 fi
+# What triggers a target at a patch: anything touched for a touched
+# source, the narrow header (not the wide one) for an includer.
+if [ "$(tr '\n' ' ' <"$od/out.why")" = \
+	"d/a.o a.c d/a.o wide.h d/b.o narrow.h d/c.o narrow.h d/e.o inc.c " ]; then
+	pass "build-each compiles an includer for its narrow header only"
+else
+	fail "build-each triggers: $(tr '\n' ' ' <"$od/out.why")"
+fi
 
 echo "workbench selftest: $ok passed, $bad failed"
 [ $bad = 0 ]
