@@ -266,7 +266,14 @@ build_step() {
 		if [ "$a" = x86_64 ] && [ -n "$symcheck" ]; then
 			grep -xF -f "$res/each-now" "$res/each-checked" \
 				>"$res/each-now-checked" || :
-			(cd "$bdir" && xargs -r nm <"$res/each-now-checked") \
+			# Defined: by every checked target whose source exists
+			# at this patch (compiled now, or at the last patch that
+			# triggered it), and by the rest of vmlinux.
+			while read -r o s; do
+				[ -f "$KDIR/$s" ] && echo "$o"
+			done <"$res/each-$a.targets" |
+				grep -xF -f "$res/each-checked" >"$res/each-exist" || :
+			(cd "$bdir" && xargs -r nm <"$res/each-exist") \
 				2>/dev/null | awk 'NF == 3 && $2 ~ /^[A-TV-Z]$/ \
 				{ print $3 }' | sort -u >"$res/each-def"
 			(cd "$bdir" && xargs -r nm <"$res/each-now-checked") \
@@ -286,10 +293,14 @@ build_step() {
 }
 
 # 4. Every patch but the tip, which step 1 built completely.
+#    The build dirs hold the tip's objects: the first patch's changes are
+#    counted from the tip, so that every target whose sources differ
+#    from the tip's is compiled there, and from then on a target's object
+#    is that of the last patch that triggered it.
 for a in $arches; do
 	rm -f "$res/each-cfg-$a"
 done
-prev=base
+prev=$tip
 for c in $(kgit rev-list --reverse "base..$tip^"); do
 	kgit checkout -q --detach "$c"
 	kgit diff --name-only "$prev" "$c" >"$res/each-changed"
