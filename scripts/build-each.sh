@@ -219,8 +219,10 @@ build_step() {
 		t0=$(date +%s)
 		log=$res/build-each-$a.log
 		: >"$log"
-		# The tip's config, less the options this patch does not have yet.
-		if ! cmp -s "$bdir/.config" "$bdir/.config.tip" ||
+		# The tip's config, less the options this patch does not have
+		# yet: made at the first step and again after a Kconfig change
+		# (in between, the last step's config is this patch's).
+		if [ ! -f "$res/each-cfg-$a" ] ||
 			grep -q 'Kconfig' "$res/each-changed"; then
 			cp "$bdir/.config.tip" "$bdir/.config"
 			kmake "$a" olddefconfig >"$log" 2>&1 ||
