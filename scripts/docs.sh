@@ -9,7 +9,8 @@
 # warnings of its own (references to documents outside SPHINXDIRS, and
 # the base has real ones); they are the same on both sides and only
 # counted.  Warnings are compared with line numbers and tree paths
-# stripped.
+# stripped (source trees and build dirs: files Sphinx generates, such as
+# the ABI pages, are reported in the build dir).
 
 set -eu
 . "$(dirname "$0")/common.sh"
@@ -46,6 +47,7 @@ htmldocs() {
 normalise() {
 	grep -iE 'warning|error' "$1" | sed -E \
 		-e "s|$KDIR/||g" -e "s|$BASEWT/||g" \
+		-e "s|$BUILDDIR/docs-base/||g" -e "s|$BUILDDIR/docs/||g" \
 		-e 's|^(\.\./)+[^/]+/||' \
 		-e 's/:[0-9]+(:[0-9]+)?:/:/' | sort -u
 }
