@@ -4,11 +4,13 @@
 # Bisectability: does every patch of the series build?
 #
 # The default form compiles, after every patch, the objects the series can
-# affect, in the KUnit build dirs (UML and x86_64), and checks on x86_64
-# that every symbol those objects reference is defined somewhere at that
-# patch.  "Objects the series can affect" are those whose source the series
-# touches, plus the includers of touched headers that at most $LIMIT objects
-# include (scripts/objdeps.py).  Includers of widely used headers (mm.h,
+# affect that this patch's changes reach, in the KUnit build dirs (UML,
+# x86_64, x86_64-mm), and checks on x86_64 that every symbol those objects
+# reference is defined somewhere at that patch.  "Objects the series can
+# affect" are those whose source the series touches (compiled when any
+# touched file they depend on changes), plus the includers of touched
+# headers that at most $LIMIT objects include (compiled when that header
+# changes; scripts/objdeps.py).  Includers of widely used headers (mm.h,
 # bvec.h, pfn.h...) are compiled at the tip only, by 'make kunit': a change
 # to such a header rebuilds the whole kernel, and doing that at every patch
 # that touches one would cost more than the CI budget.  See
