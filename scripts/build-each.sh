@@ -241,11 +241,12 @@ build_step() {
 				>>"$res/each-cand"
 		fi
 		cp "$bdir/.config" "$res/each-cfg-$a"
-		sort -u -o "$res/each-cand" "$res/each-cand"
+		# Targets whose source exists at this patch.
 		while read -r o s; do
-			grep -qxF "$o" "$res/each-cand" && [ -f "$KDIR/$s" ] &&
-				echo "$o"
-		done <"$res/each-$a.targets" >"$res/each-now" || :
+			[ -f "$KDIR/$s" ] && echo "$o"
+		done <"$res/each-$a.targets" >"$res/each-present" || :
+		sort -u "$res/each-cand" | grep -xF -f - "$res/each-present" \
+			>"$res/each-now" || :
 		if [ ! -s "$res/each-now" ]; then
 			line="$line $a -"
 			continue
@@ -273,10 +274,8 @@ build_step() {
 			# Defined: by every checked target whose source exists
 			# at this patch (compiled now, or at the last patch that
 			# triggered it), and by the rest of vmlinux.
-			while read -r o s; do
-				[ -f "$KDIR/$s" ] && echo "$o"
-			done <"$res/each-$a.targets" |
-				grep -xF -f "$res/each-checked" >"$res/each-exist" || :
+			grep -xF -f "$res/each-checked" "$res/each-present" \
+				>"$res/each-exist" || :
 			(cd "$bdir" && xargs -r nm <"$res/each-exist") \
 				2>/dev/null | awk 'NF == 3 && $2 ~ /^[A-TV-Z]$/ \
 				{ print $3 }' | sort -u >"$res/each-def"
