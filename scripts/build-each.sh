@@ -197,102 +197,111 @@ if [ -n "$symcheck" ]; then
 		sort -u - "$res/each-rest" -o "$res/each-rest"
 fi
 
-# build_step LABEL: compile, at the current checkout, the targets whose
-# source exists and that this patch's changes trigger: a target whose
-# source the series touches, for any touched file it depends on; an
-# includer of a narrow header, for that header.  (An includer's wide
-# headers are compiled at the tip, as for every other includer.)
+# build_arch ARCH LABEL: compile, at the current checkout, the targets of
+# ARCH whose source exists and that this patch's changes trigger: a
+# target whose source the series touches, for any touched file it
+# depends on; an includer of a narrow header, for that header.  (An
+# includer's wide headers are compiled at the tip, as for every other
+# includer.)  Writes "-" (nothing to compile) or the seconds it took to
+# $res/each-res-ARCH; fails if the patch does not build.
+build_arch() {
+	a=$1
+	bdir=$BUILDDIR/kunit-$a
+	cand=$res/each-cand-$a present=$res/each-present-$a now=$res/each-now-$a
+	echo - >"$res/each-res-$a"
+	# The targets this patch's changes trigger (objdeps.py's .why).
+	awk 'FILENAME == ARGV[1] { c[$1] = 1; next }
+		FILENAME == ARGV[2] { t[$1] = 1; next }
+		($1 in t) && ($2 in c) { print $1 }' "$res/each-changed" \
+		"$res/each-$a.targets" "$res/each-$a.why" >"$cand"
+	kconf=
+	grep -qE '(^|/)(Kconfig[^/]*|Makefile|Kbuild)$' \
+		"$res/each-changed" && kconf=1
+	[ -s "$cand" ] || [ -n "$kconf" ] || return 0
+	t0=$(date +%s)
+	log=$res/build-each-$a.log
+	: >"$log"
+	# The tip's config, less the options this patch does not have yet:
+	# made at the first step and again after a Kconfig change (in
+	# between, the last step's config is this patch's).
+	if [ ! -f "$res/each-cfg-$a" ] ||
+		grep -q 'Kconfig' "$res/each-changed"; then
+		cp "$bdir/.config.tip" "$bdir/.config"
+		kmake "$a" olddefconfig >"$log" 2>&1 ||
+			die "$2: olddefconfig failed for $a (log: $log)"
+	fi
+	# Options that appeared or went since the last step, or a changed
+	# file base..tip does not list (a file a patch adds and a later one
+	# removes): every target whose source the series touches, too.
+	if ! cmp -s "$bdir/.config" "$res/each-cfg-$a" ||
+		grep -qvxF -f "$res/each-touched" "$res/each-changed"; then
+		awk 'NR == FNR { t[$1] = 1; next } ($2 in t) { print $1 }' \
+			"$res/each-touched" "$res/each-$a.targets" >>"$cand"
+	fi
+	cp "$bdir/.config" "$res/each-cfg-$a"
+	# Targets whose source exists at this patch.
+	while read -r o s; do
+		[ -f "$KDIR/$s" ] && echo "$o"
+	done <"$res/each-$a.targets" >"$present" || :
+	sort -u "$cand" | grep -xF -f - "$present" >"$now" || :
+	[ -s "$now" ] || return 0
+	# What this patch's config does not build is not compiled, as in a
+	# bisect build: an object whose Makefile line needs an option the
+	# patch cannot enable yet (an arch selects it later).
+	while read -r o; do
+		keep_obj "$o" "$bdir/.config" "$KDIR" && echo "$o"
+	done <"$now" >"$now.cfg"
+	mv "$now.cfg" "$now"
+	[ -s "$now" ] || return 0
+	if ! kmake "$a" -j"$(nproc)" $(cat "$now") >>"$log" 2>&1; then
+		echo FAILED >"$res/each-res-$a"
+		grep -E 'error|Error' "$log" | head -15
+		die "$2 does not build for $a (log: $log)"
+	fi
+	if [ "$a" = x86_64 ] && [ -n "$symcheck" ]; then
+		grep -xF -f "$now" "$res/each-checked" \
+			>"$res/each-now-checked" || :
+		# Defined: by every checked target whose source exists at this
+		# patch (compiled now, or at the last patch that triggered it),
+		# and by the rest of vmlinux.
+		grep -xF -f "$res/each-checked" "$present" >"$res/each-exist" || :
+		(cd "$bdir" && xargs -r nm <"$res/each-exist") 2>/dev/null |
+			awk 'NF == 3 && $2 ~ /^[A-TV-Z]$/ { print $3 }' |
+			sort -u >"$res/each-def"
+		(cd "$bdir" && xargs -r nm <"$res/each-now-checked") \
+			2>/dev/null | awk '$1 == "U" { print $2 }' | sort -u |
+			comm -23 - "$res/each-def" |
+			comm -23 - "$res/each-rest" >"$res/each-undef"
+		if [ -s "$res/each-undef" ]; then
+			echo FAILED >"$res/each-res-$a"
+			echo "undefined at this patch:" $(head -20 "$res/each-undef")
+			die "$2 would not link for $a"
+		fi
+	fi
+	echo "$(($(date +%s) - t0))s" >"$res/each-res-$a"
+}
+
+# build_step LABEL: build_arch for every kernel, side by side: most steps
+# compile a handful of objects, and make's own start in a 1400-object
+# build dir is one CPU's work, so one kernel alone leaves a core idle.
+# Each runs in a subshell without the EXIT trap (which would check the
+# branch out under the others).
 build_step() {
+	pids=
+	for a in $arches; do
+		(trap - EXIT; build_arch "$a" "$1") &
+		pids="$pids $!"
+	done
+	ok=1
+	for p in $pids; do
+		wait "$p" || ok=
+	done
 	line=$(printf '%-62s' "$1")
 	for a in $arches; do
-		bdir=$BUILDDIR/kunit-$a
-		# The targets this patch's changes trigger (objdeps.py's .why).
-		awk 'FILENAME == ARGV[1] { c[$1] = 1; next }
-			FILENAME == ARGV[2] { t[$1] = 1; next }
-			($1 in t) && ($2 in c) { print $1 }' "$res/each-changed" \
-			"$res/each-$a.targets" "$res/each-$a.why" >"$res/each-cand"
-		kconf=
-		grep -qE '(^|/)(Kconfig[^/]*|Makefile|Kbuild)$' \
-			"$res/each-changed" && kconf=1
-		if [ ! -s "$res/each-cand" ] && [ -z "$kconf" ]; then
-			line="$line $a -"
-			continue
-		fi
-		t0=$(date +%s)
-		log=$res/build-each-$a.log
-		: >"$log"
-		# The tip's config, less the options this patch does not have
-		# yet: made at the first step and again after a Kconfig change
-		# (in between, the last step's config is this patch's).
-		if [ ! -f "$res/each-cfg-$a" ] ||
-			grep -q 'Kconfig' "$res/each-changed"; then
-			cp "$bdir/.config.tip" "$bdir/.config"
-			kmake "$a" olddefconfig >"$log" 2>&1 ||
-				die "$1: olddefconfig failed for $a (log: $log)"
-		fi
-		# Options that appeared or went since the last step, or a
-		# changed file base..tip does not list (a file a patch adds and
-		# a later one removes): every target whose source the series
-		# touches, too.
-		if ! cmp -s "$bdir/.config" "$res/each-cfg-$a" ||
-			grep -qvxF -f "$res/each-touched" "$res/each-changed"; then
-			awk 'NR == FNR { t[$1] = 1; next } ($2 in t) { print $1 }' \
-				"$res/each-touched" "$res/each-$a.targets" \
-				>>"$res/each-cand"
-		fi
-		cp "$bdir/.config" "$res/each-cfg-$a"
-		# Targets whose source exists at this patch.
-		while read -r o s; do
-			[ -f "$KDIR/$s" ] && echo "$o"
-		done <"$res/each-$a.targets" >"$res/each-present" || :
-		sort -u "$res/each-cand" | grep -xF -f - "$res/each-present" \
-			>"$res/each-now" || :
-		if [ ! -s "$res/each-now" ]; then
-			line="$line $a -"
-			continue
-		fi
-		# What this patch's config does not build is not compiled, as
-		# in a bisect build: an object whose Makefile line needs an
-		# option the patch cannot enable yet (an arch selects it later).
-		while read -r o; do
-			keep_obj "$o" "$bdir/.config" "$KDIR" && echo "$o"
-		done <"$res/each-now" >"$res/each-now.cfg"
-		mv "$res/each-now.cfg" "$res/each-now"
-		if [ ! -s "$res/each-now" ]; then
-			line="$line $a -"
-			continue
-		fi
-		if ! kmake "$a" -j"$(nproc)" $(cat "$res/each-now") \
-			>>"$log" 2>&1; then
-			echo "$line $a FAILED"
-			grep -E 'error|Error' "$log" | head -15
-			die "$1 does not build for $a (log: $log)"
-		fi
-		if [ "$a" = x86_64 ] && [ -n "$symcheck" ]; then
-			grep -xF -f "$res/each-now" "$res/each-checked" \
-				>"$res/each-now-checked" || :
-			# Defined: by every checked target whose source exists
-			# at this patch (compiled now, or at the last patch that
-			# triggered it), and by the rest of vmlinux.
-			grep -xF -f "$res/each-checked" "$res/each-present" \
-				>"$res/each-exist" || :
-			(cd "$bdir" && xargs -r nm <"$res/each-exist") \
-				2>/dev/null | awk 'NF == 3 && $2 ~ /^[A-TV-Z]$/ \
-				{ print $3 }' | sort -u >"$res/each-def"
-			(cd "$bdir" && xargs -r nm <"$res/each-now-checked") \
-				2>/dev/null |
-				awk '$1 == "U" { print $2 }' | sort -u |
-				comm -23 - "$res/each-def" |
-				comm -23 - "$res/each-rest" >"$res/each-undef"
-			if [ -s "$res/each-undef" ]; then
-				echo "$line $a FAILED"
-				echo "undefined at this patch:" $(head -20 "$res/each-undef")
-				die "$1 would not link for $a"
-			fi
-		fi
-		line="$line $a $(($(date +%s) - t0))s"
+		line="$line $a $(cat "$res/each-res-$a")"
 	done
 	echo "$line"
+	[ -n "$ok" ] || die "$1 does not build (above)"
 }
 
 # 4. Every patch but the tip, which step 1 built completely.

@@ -54,8 +54,11 @@ normalise() {
 
 new=$WORKDIR/results/docs.log old=$WORKDIR/results/docs-base.log
 kgit checkout -q "$BRANCH"
-htmldocs "$KDIR" "$BUILDDIR/docs" "$new"
-htmldocs "$BASEWT" "$BUILDDIR/docs-base" "$old"
+# Sphinx is mostly one process: build the two trees side by side.
+htmldocs "$KDIR" "$BUILDDIR/docs" "$new" &
+pid=$!
+htmldocs "$BASEWT" "$BUILDDIR/docs-base" "$old" || { wait $pid; exit 1; }
+wait $pid || exit 1
 normalise "$new" >"$new.w"
 normalise "$old" >"$old.w"
 added=$(comm -13 "$old.w" "$new.w")

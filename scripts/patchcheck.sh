@@ -28,15 +28,18 @@ do_checkpatch() {
 	mkdir -p "$cache"
 	tool=$(cd "$KDIR" && cat scripts/checkpatch.pl scripts/spelling.txt \
 		scripts/const_structs.checkpatch 2>/dev/null | sha256sum | cut -c1-16)
+	# Fill the cache first, one checkpatch.pl per CPU (each is a
+	# single-threaded perl run of a second or two per patch).
 	for p in $(series_patches); do
 		key=$cache/$tool-$(sha256sum <"$TOP/patches/$p" | cut -c1-40)
-		if [ -f "$key" ]; then
-			out=$(cat "$key")
-		else
-			out=$(cd "$KDIR" && ./scripts/checkpatch.pl --strict --terse --show-types \
-				--no-summary "$TOP/patches/$p" 2>&1) || true
-			printf '%s\n' "$out" >"$key.tmp" && mv "$key.tmp" "$key"
-		fi
+		[ -f "$key" ] || printf '%s %s\n' "$TOP/patches/$p" "$key"
+	done | (cd "$KDIR" && xargs -r -n2 -P"$(nproc)" sh -c \
+		'{ ./scripts/checkpatch.pl --strict --terse --show-types \
+			--no-summary "$1" 2>&1 || :; } >"$2.tmp" && mv "$2.tmp" "$2"' sh)
+	for p in $(series_patches); do
+		key=$cache/$tool-$(sha256sum <"$TOP/patches/$p" | cut -c1-40)
+		[ -f "$key" ] || die "checkpatch.pl gave no result for $p"
+		out=$(cat "$key")
 		printf '%s\n' "$out" | grep -E ': (ERROR|WARNING|CHECK):' | while IFS= read -r line; do
 			type=$(printf '%s\n' "$line" | sed -n 's/.*: \(ERROR\|WARNING\|CHECK\):\([A-Z0-9_]*\):.*/\2/p')
 			if [ -f "$ALLOW" ] && grep -qE "^$p[[:space:]]+$type[[:space:]]" "$ALLOW"; then

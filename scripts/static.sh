@@ -51,13 +51,20 @@ setup_build() {
 		die "make prepare failed in $out"
 }
 
-# Build the objects $3... from tree $1 in $2; warnings on stdout.
+# Build the objects $3... from tree $1 in $2; warnings on stdout.  One
+# make for all of them (-k: one that fails does not stop the others),
+# each recipe's output kept together (-Otarget) so that two compiles'
+# warnings cannot interleave into a line that looks new.
 build_objs() {
 	src=$1 out=$2
 	shift 2
 	for o in "$@"; do
 		rm -f "$out/$o"
-		make -C "$src" O="$out" ARCH=x86_64 CC="$cc" C=2 W=1 "$o" 2>&1 || true
+	done
+	[ $# = 0 ] ||
+		make -C "$src" O="$out" ARCH=x86_64 CC="$cc" C=2 W=1 -k \
+			-j"$(nproc)" -Otarget "$@" 2>&1 || true
+	for o in "$@"; do
 		[ -f "$out/$o" ] || echo "$o: error: not built by the x86_64 KUnit config"
 	done
 }
