@@ -31,7 +31,7 @@ gate consistency "$S/series.sh" check
 gate format "$S/patchcheck.sh" format
 gate checkpatch "$S/patchcheck.sh" checkpatch
 if [ "${1:-}" != quick ]; then
-	gate applies sh -c "'$S/series.sh' sync && '$S/series.sh' verify"
+	gate applies "$S/series.sh" sync-verify
 	gate exported "$S/series.sh" status
 	gate workbench "$S/selftest.sh"
 	gate kunit "$S/kunit.sh"

@@ -92,7 +92,9 @@ diff --git a/lib/Makefile b/lib/Makefile
  neither is this one
  nor this
 PATCH
-echo zz-broken.patch >>"$repo/series"
+# First in the series, so that the apply fails at once rather than after
+# the whole series.
+{ echo zz-broken.patch; cat "$tmp/series.held"; } >"$repo/series"
 expect_error "patch that does not apply" "zz-broken.patch does not apply" mk apply FORCE=1
 [ "$(git -C "$tmp/work/linux" rev-parse series)" = "$head_before" ] &&
 	[ ! -d "$tmp/work/linux/.git/rebase-apply" ] &&
@@ -123,6 +125,10 @@ diff --git a/lib/Makefile b/lib/Makefile
  # Makefile for some libs needed in the kernel.
 PATCH
 echo zz-style.patch >>"$repo/series"
+# checkpatch.pl's results are kept per patch content: start from the real
+# work dir's, so that only the new patch is checked.
+[ ! -d "$WORKDIR/checkpatch-cache" ] ||
+	cp -r "$WORKDIR/checkpatch-cache" "$tmp/work/"
 expect_error "checkpatch finding" "checkpatch --strict is not clean" \
 	sh -c "TOP='$repo' WORKDIR='$tmp/work' '$repo/scripts/patchcheck.sh' checkpatch"
 expect_error "missing Signed-off-by" "patch format check failed" \

@@ -9,7 +9,9 @@
 #   sync      apply if the branch is missing or behind patches/; refuse if
 #             both moved; keep unexported branch work (with a warning)
 #   verify    git am the patch files onto base on a scratch HEAD and check
-#             the result is the branch's tree (the "applies" gate)
+#             the result is the branch's tree
+#   sync-verify  the "applies" gate: sync, then verify unless sync has
+#             just applied the patch files (that apply is the check)
 #   check     consistency of patches/ and series, no kernel tree needed
 #
 # FORCE=1 lets 'apply' drop unexported commits on the branch.
@@ -201,6 +203,7 @@ do_sync() {
 	check_consistency
 	if ! kgit rev-parse -q --verify "refs/heads/$BRANCH" >/dev/null; then
 		do_apply
+		applied=1
 		return
 	fi
 	compare >/dev/null && { kgit checkout -q "$BRANCH"; return 0; }
@@ -208,6 +211,7 @@ do_sync() {
 	if [ -f "$STAMP" ] && [ "$(cut -d' ' -f1 "$STAMP")" = "$head" ]; then
 		info "patches/ changed since the branch was made; re-applying"
 		do_apply
+		applied=1
 	elif [ -f "$STAMP" ] && [ "$(cut -d' ' -f2 "$STAMP")" = "$(series_digest)" ]; then
 		info "warning: branch '$BRANCH' has unexported commits; using it as is"
 		need_clean
@@ -237,6 +241,17 @@ export) do_export ;;
 status) do_status ;;
 sync) do_sync ;;
 verify) do_verify ;;
+sync-verify)
+	# The gate: sync, and verify unless sync has just applied patches/
+	# to base (then the branch is what they give, by construction).
+	applied=
+	do_sync
+	if [ -n "$applied" ]; then
+		echo "$(series_patches | wc -l) patches apply to base $(kgit rev-parse --short base)"
+	else
+		do_verify
+	fi
+	;;
 check) check_consistency; echo "series and patches/ consistent ($(series_patches | wc -l) patches)" ;;
-*) die "usage: $0 apply|export|status|sync|verify|check" ;;
+*) die "usage: $0 apply|export|status|sync|verify|sync-verify|check" ;;
 esac
