@@ -54,11 +54,16 @@ normalise() {
 
 new=$WORKDIR/results/docs.log old=$WORKDIR/results/docs-base.log
 kgit checkout -q "$BRANCH"
-# Sphinx is mostly one process: build the two trees side by side.
+# Sphinx is mostly one process: build the two trees side by side, each
+# in a subshell (htmldocs dies on failure), and wait for both.
 htmldocs "$KDIR" "$BUILDDIR/docs" "$new" &
-pid=$!
-htmldocs "$BASEWT" "$BUILDDIR/docs-base" "$old" || { wait $pid; exit 1; }
-wait $pid || exit 1
+pid_new=$!
+htmldocs "$BASEWT" "$BUILDDIR/docs-base" "$old" &
+pid_old=$!
+rc=0
+wait $pid_new || rc=1
+wait $pid_old || rc=1
+[ $rc = 0 ] || exit 1
 normalise "$new" >"$new.w"
 normalise "$old" >"$old.w"
 added=$(comm -13 "$old.w" "$new.w")
