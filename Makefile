@@ -1,16 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Pagewise workbench: the patch series in patches/ + series against
-# Linux 6.12, the kernel tree it is developed in, and the gates it passes.
+# Linux 7.3, the kernel tree it is developed in, and the gates it passes.
 # 'make help' lists the targets; README says how to use them.
 
 WORKDIR ?= $(HOME)/.cache/pagewise
 TOP := $(CURDIR)
-export WORKDIR TOP KERNEL_SRC BASE_REF SUITE FORCE COVER SLOW BENCH_REF BOOTS RUNS \
+export WORKDIR TOP KERNEL_SRC BASE_REF SUITE FORCE PART SLOW BENCH_REF BOOTS RUNS \
 	SPF_REF SPF_KCONFIG SPF_SCALE BUILD_ONLY
 
 DEPS_STAMP := $(WORKDIR)/deps.stamp
 S := $(TOP)/scripts
+G := $(S)/gates
+T := $(S)/tree
+B := $(S)/bench
 
 .PHONY: help deps base have-base apply export status sync kunit check quick-check \
 	build-each cross docs b4 clean-work bench-vmalloc bench-mmap sizes
@@ -26,7 +29,8 @@ help:
 	@echo 'make build-each   compile what each patch can affect (FULL=1: whole kernels)'
 	@echo 'make cross        compile touched objects the KUnit configs skip (x86_64, i386, arm64, riscv, s390)'
 	@echo 'make docs         htmldocs of the Documentation/ dirs the series touches'
-	@echo 'make b4           b4 prep + send -o dry run (COVER=docs/<file>)'
+	@echo 'make b4           b4 prep + send -o dry run, each part into its own directory'
+	@echo '                  of $$WORKDIR/outgoing (PART=<n>: that part alone)'
 	@echo 'make bench-vmalloc  test_vmalloc timings, base vs series, in QEMU (not in'
 	@echo '                  check; BENCH_REF=<ref, default series>, BOOTS=<per kernel>)'
 	@echo 'make bench-mmap   mmap timings of the slow scamem_mmap case (RUNS=<boots>)'
@@ -40,84 +44,86 @@ help:
 	@echo 'make bench-spf    part 3: page-fault benchmarks, base vs series with SPF off'
 	@echo '                  and on, in QEMU (SPF_REF=<ref>, RUNS=<boots per kernel>,'
 	@echo '                  BUILD_ONLY=1, SPF_KCONFIG=tiny)'
+	@echo '                  (bench-pfn, bench-bio, bench-spf, bench-vmemmap measure parts 1,'
+	@echo '                  3 and 4, which are in v1 only until their v2 issues land)'
 	@echo 'make quick-check  gates that need no kernel build'
 	@echo 'make check        every gate; prints "N passed, N failed"'
 	@echo 'WORKDIR=$(WORKDIR)  KERNEL_SRC=<your git tree>  BASE_REF=<ref, default HEAD>'
 
 deps: $(DEPS_STAMP)
-$(DEPS_STAMP): $(S)/deps.sh
-	@$(S)/deps.sh
+$(DEPS_STAMP): $(T)/deps.sh
+	@$(T)/deps.sh
 	@mkdir -p $(WORKDIR) && touch $@
 
 base: deps
-	@$(S)/base.sh
+	@$(T)/base.sh
 
 have-base: deps
-	@$(S)/base.sh --quiet
+	@$(T)/base.sh --quiet
 
 apply: have-base
-	@$(S)/series.sh apply
+	@$(T)/series.sh apply
 
 export: have-base
-	@$(S)/series.sh export
+	@$(T)/series.sh export
 
 status: have-base
-	@$(S)/series.sh status
+	@$(T)/series.sh status
 
 sync: have-base
-	@$(S)/series.sh sync
+	@$(T)/series.sh sync
 
 kunit: sync
-	@$(S)/kunit.sh
+	@$(G)/kunit.sh
 
 build-each: sync
-	@$(S)/build-each.sh
+	@$(G)/build-each.sh
 
 cross: sync
-	@$(S)/cross.sh
+	@$(G)/cross.sh
 
 docs: sync
-	@$(S)/docs.sh
+	@$(G)/docs.sh
 
 b4: sync
-	@$(S)/b4-dry-run.sh
+	@$(G)/b4-dry-run.sh
 
 # Not a gate: it measures.  BOOTS=10 takes about 8 minutes once both
 # kernels are built (two full defconfig builds the first time).
 bench-vmalloc: have-base
-	@$(S)/bench-vmalloc.sh
+	@$(B)/bench-vmalloc.sh
 
 bench-mmap: sync
-	@$(S)/bench-mmap.sh
+	@$(B)/bench-mmap.sh
 
 sizes: sync
-	@$(S)/sizes.sh
+	@$(B)/sizes.sh
 
 # Not a gate: it measures.  Four defconfig vmlinux builds the first time.
 .PHONY: bench-pfn
 bench-pfn: sync
-	@$(S)/bench-pfn.sh
+	@$(B)/bench-pfn.sh
 
 # Not a gate: it measures.  Two x86_64 KUnit kernels without debug options.
 .PHONY: bench-bio
 bench-bio: sync
-	@$(S)/bench-bio.sh
+	@$(B)/bench-bio.sh
 
 .PHONY: bench-vmemmap
 bench-vmemmap: sync
-	@$(S)/bench-vmemmap.sh
+	@$(B)/bench-vmemmap.sh
 
 # Not a gate: it measures.  Two x86_64 kernels without debug options
 # (base and SPF_REF), three kernels booted (the series one twice).
 .PHONY: bench-spf
 bench-spf: sync
-	@$(S)/bench-spf.sh
+	@$(B)/bench-spf.sh
 
 quick-check: have-base
-	@$(S)/check.sh quick
+	@$(G)/check.sh quick
 
 check: have-base
-	@$(S)/check.sh
+	@$(G)/check.sh
 
 # ARCH must reach the scripts, but not as a make variable of ours.
 ifdef ARCH

@@ -1,0 +1,478 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Part 3 measurements: userspace page-fault benchmarks (the performance
+# plan of the part 3 design, section 5; scripts/bench-spf.c) on three
+# kernels:
+#
+#   A  'base' (6.12)
+#   B  the series at $SPF_REF with vm.speculative_page_fault=0
+#   C  the same bzImage as B with vm.speculative_page_fault=1
+#
+# Two x86_64 kernels are built alike from x86_64_defconfig (or
+# tinyconfig, see SPF_KCONFIG) plus configs/bench.config,
+# CONFIG_PER_VMA_LOCK_STATS=y and THP (the series one also with
+# CONFIG_SPECULATIVE_PAGE_FAULT=y), each in a detached worktree of $KDIR
+# ($WORKDIR/bench-spf-src-{base,series}: the kernel tree's own checkout
+# is never touched) and build dir ($BUILDDIR/bench-spf-{base,series}-
+# $SPF_KCONFIG).  Every requested option must survive olddefconfig.
+# scripts/bench-spf.c, built static, is the /init of one initramfs for
+# all three; it reads "spfbench=0|1" from the kernel command line and
+# sets the sysctl (which A does not have), runs the benchmarks, prints
+# one "spf: result" line and the /proc/vmstat deltas (pgfault, spf_*,
+# vma_lock_*) per benchmark, and powers off.
+#
+# The kernels are booted RUNS times (default 3) in QEMU TCG (-smp 2,
+# MTTCG, 2 GiB, transparent_hugepage=never), interleaved A B C A B C...
+# Every log is kept in $WORKDIR/results/bench-spf/; a kernel report in
+# any of them (BUG:, WARNING:, KASAN, Oops, Call Trace, Kernel panic)
+# fails the run.  The table of medians over boots with the ratios B/A,
+# C/A, C/B, and the spf counters of C (success and abort rates) are
+# printed and written to $WORKDIR/results/bench-spf.txt.  Every
+# benchmark of every C boot must have spf_attempt == spf_success +
+# spf_abort + spf_upgrade, and every B boot spf_attempt == 0.
+# The "signals" step's bad accesses must get the same signal, si_code
+# and si_addr on every boot of A, B and C.
+#
+# Timing under TCG is only meaningful as a ratio within one run, and
+# two vCPUs on a shared 2-core host show no scaling: see the design.
+#
+#   SPF_REF=<ref>     series ref (default refs/heads/series)
+#   RUNS=<n>          boots per kernel (default 3)
+#   BUILD_ONLY=1      build the kernels and the initramfs, boot nothing
+#   SUMMARY_ONLY=1    build and boot nothing, summarise the logs again
+#   SPF_SCALE=<n>     work per benchmark in percent of the sizes in
+#                     bench-spf.c (default 200: a boot takes 40-50 s)
+#   SPF_ONLY=<list>   only the benchmarks whose names start with one of
+#                     these comma-separated prefixes
+#   BOOT_TIMEOUT=<s>  timeout of one boot (default 900)
+#   SPF_KCONFIG=tiny  start from tinyconfig instead of x86_64_defconfig,
+#                     plus what the benchmark needs (serial console, ACPI
+#                     power off, futex, madvise, memcg, THP...): about a
+#                     third of the objects, for a loaded 2-core host; the
+#                     mm code measured is the same
+
+set -eu
+# shellcheck source=scripts/common.sh disable=SC1091
+. "$(dirname "$0")/../lib/common.sh"
+
+spf_ref=${SPF_REF:-refs/heads/$BRANCH}
+runs=${RUNS:-3}
+scale=${SPF_SCALE:-200}
+boot_timeout=${BOOT_TIMEOUT:-900}
+build_only=${BUILD_ONLY:-}
+summary_only=${SUMMARY_ONLY:-}
+only=${SPF_ONLY:-}
+kconf=${SPF_KCONFIG:-defconfig}
+case $kconf in
+defconfig) kconf_target=x86_64_defconfig ;;
+tiny) kconf_target=tinyconfig ;;
+*) die "SPF_KCONFIG=$kconf: defconfig or tiny" ;;
+esac
+case $runs in '' | *[!0-9]* | 0) die "RUNS=$runs: need a positive number of boots" ;; esac
+case $scale in '' | *[!0-9]* | 0) die "SPF_SCALE=$scale: need a positive percentage" ;; esac
+case $boot_timeout in '' | *[!0-9]* | 0) die "BOOT_TIMEOUT=$boot_timeout: need a positive number of seconds" ;; esac
+
+need_tree
+for t in qemu-system-x86_64 gcc timeout; do
+	command -v $t >/dev/null 2>&1 || die "$t is needed (make deps)"
+done
+base_commit=$(kgit rev-parse -q --verify "base^{commit}") ||
+	die "no tag base in $KDIR"
+series_commit=$(kgit rev-parse -q --verify "$spf_ref^{commit}") ||
+	die "SPF_REF '$spf_ref' is not a commit in $KDIR"
+[ "$base_commit" != "$series_commit" ] ||
+	die "base and SPF_REF ($spf_ref) are the same commit"
+
+use_ccache
+# shellcheck disable=SC2154 # $ccache: set by use_ccache
+cc="${ccache}gcc"
+
+out=$WORKDIR/results/bench-spf
+mkdir -p "$out"
+start=$(date +%s)
+
+# The config fragment of kernel $1 (base|series), written to stdout:
+# configs/bench.config without its test_vmalloc module (no modules are
+# built here), the per-VMA lock counters, THP (off at boot) and the
+# paravirt options of the design (idle under TCG); for SPF_KCONFIG=tiny
+# also what tinyconfig lacks for this benchmark.
+fragment() {
+	grep -v -e TEST_VMALLOC -e '^CONFIG_MODULES=' "$TOP/configs/bench.config"
+	cat <<'EOF'
+# bench-spf.sh
+CONFIG_PER_VMA_LOCK_STATS=y
+CONFIG_TRANSPARENT_HUGEPAGE=y
+CONFIG_PARAVIRT=y
+CONFIG_KVM_GUEST=y
+EOF
+	[ "$kconf" = defconfig ] || cat <<'EOF'
+# SPF_KCONFIG=tiny: tinyconfig plus
+CONFIG_64BIT=y
+CONFIG_CC_OPTIMIZE_FOR_PERFORMANCE=y
+CONFIG_KERNEL_GZIP=y
+# CONFIG_SLUB_TINY is not set
+CONFIG_UNWINDER_ORC=y
+CONFIG_PRINTK=y
+CONFIG_BUG=y
+CONFIG_KALLSYMS=y
+CONFIG_TTY=y
+CONFIG_SERIAL_8250=y
+CONFIG_SERIAL_8250_CONSOLE=y
+CONFIG_BINFMT_ELF=y
+CONFIG_PROC_FS=y
+CONFIG_PROC_SYSCTL=y
+CONFIG_SYSFS=y
+CONFIG_FUTEX=y
+CONFIG_POSIX_TIMERS=y
+CONFIG_ADVISE_SYSCALLS=y
+CONFIG_VM_EVENT_COUNTERS=y
+CONFIG_MULTIUSER=y
+CONFIG_PCI=y
+CONFIG_ACPI=y
+CONFIG_CGROUPS=y
+CONFIG_MEMCG=y
+CONFIG_HYPERVISOR_GUEST=y
+CONFIG_HIGH_RES_TIMERS=y
+CONFIG_NO_HZ_IDLE=y
+EOF
+	[ "$1" = base ] || echo 'CONFIG_SPECULATIVE_PAGE_FAULT=y'
+}
+
+# Configure and build kernel $1 (base|series) from its worktree.
+build() {
+	wt=$WORKDIR/bench-spf-src-$1
+	bdir=$BUILDDIR/bench-spf-$1-$kconf
+	log=$out/build-$1.log
+	frag=$out/bench-spf-$1.config
+	fragment "$1" >"$frag"
+	t0=$(date +%s)
+	mkdir -p "$bdir"
+	info "$1: building $(git -C "$wt" log -1 --format='%h %s') in $bdir"
+	k() { make -C "$wt" O="$bdir" ARCH=x86_64 CC="$cc" HOSTCC="$cc" "$@"; }
+	if ! {
+		k "$kconf_target" &&
+		"$wt/scripts/kconfig/merge_config.sh" -m -O "$bdir" \
+			"$bdir/.config" "$frag" &&
+		k olddefconfig
+	} >"$log" 2>&1; then
+		tail -15 "$log" >&2
+		die "$1: configuration failed (log: $log)"
+	fi
+	# Every option of the fragment must have survived olddefconfig.
+	missing=$(sed -n 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1/p' "$frag" |
+		while read -r opt; do
+			! grep -q "^$opt=" "$bdir/.config" || echo "$opt=(set)"
+		done
+		grep '^CONFIG_' "$frag" | while read -r opt; do
+			grep -qx "$opt" "$bdir/.config" || echo "$opt"
+		done | tr '\n' ' ')
+	[ -z "$missing" ] || die "$1 ($(git -C "$wt" log -1 --format=%h)): config lost: $missing"
+	if ! k -j2 bzImage >>"$log" 2>&1; then
+		grep -E 'error|Error' "$log" | head -15 >&2
+		die "$1 kernel build failed (log: $log)"
+	fi
+	[ -f "$bdir/arch/x86/boot/bzImage" ] || die "$1: no bzImage in $bdir"
+	info "$1: built ($(($(date +%s) - t0))s)"
+}
+
+load=$(cut -d' ' -f1 /proc/loadavg)
+failed=0
+# Build and boot, unless SUMMARY_ONLY (up to the matching fi below).
+if [ -z "$summary_only" ]; then
+detached_worktree "$WORKDIR/bench-spf-src-base" "$base_commit"
+detached_worktree "$WORKDIR/bench-spf-src-series" "$series_commit"
+need_space 4000
+build base
+build series
+
+# The init and the initramfs, one for all three kernels.
+initdir=$BUILDDIR/bench-spf-init
+mkdir -p "$initdir"
+gcc -static -O2 -pthread -Wall -o "$initdir/init" "$TOP/scripts/bench/bench-spf.c" ||
+	die "cannot build scripts/bench/bench-spf.c (needs libc6-dev)"
+cpio_img=$initdir/bench-spf.cpio
+if command -v cpio >/dev/null 2>&1; then
+	root=$initdir/root
+	rm -rf "$root"
+	mkdir -p "$root/dev" "$root/proc" "$root/sys"
+	cp "$initdir/init" "$root/init"
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$cpio_img"
+else
+	gcc -O2 -o "$initdir/gen_init_cpio" \
+		"$WORKDIR/bench-spf-src-base/usr/gen_init_cpio.c" ||
+		die "cannot build usr/gen_init_cpio"
+	cat >"$initdir/cpio.list" <<EOF
+dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+dir /proc 0755 0 0
+dir /sys 0755 0 0
+file /init $initdir/init 0755 0 0
+EOF
+	"$initdir/gen_init_cpio" "$initdir/cpio.list" >"$cpio_img" ||
+		die "gen_init_cpio failed"
+fi
+
+if [ -n "$build_only" ]; then
+	info "built in $(($(date +%s) - start))s; BUILD_ONLY: not booting"
+	exit 0
+fi
+
+rm -f "$out"/boot-*.log
+{
+	echo "base:   $(kgit log -1 --format='%h %s' "$base_commit")"
+	echo "series: $spf_ref $(kgit log -1 --format='%h %s' "$series_commit")"
+	echo "runs:   $runs, scale $scale%, kernel config $kconf_target + $out/bench-spf-{base,series}.config"
+} >"$out/bench.info"
+info "booting A B C $runs times (series: $spf_ref)"
+
+load=$(cut -d' ' -f1 /proc/loadavg)
+[ "${load%%.*}" -lt 1 ] ||
+	info "warning: host load is $load before the boots; timings will be noisier"
+
+# One boot of kernel $1 (A|B|C); $2: boot number.  The log is kept.
+boot() {
+	case $1 in
+	A) kind=base arg= ;;
+	B) kind=series arg=spfbench=0 ;;
+	C) kind=series arg=spfbench=1 ;;
+	esac
+	log=$out/boot-$1-$2.log
+	t0=$(date +%s)
+	rc=0
+	# loglevel=5: warnings and worse reach the console and the log.
+	timeout -k 10 "$boot_timeout" qemu-system-x86_64 \
+		-accel tcg,thread=multi -smp 2 -m 2048 \
+		-nographic -no-reboot \
+		-kernel "$BUILDDIR/bench-spf-$kind-$kconf/arch/x86/boot/bzImage" \
+		-initrd "$cpio_img" \
+		-append "console=ttyS0 nokaslr loglevel=5 panic=-1 transparent_hugepage=never spfscale=$scale${only:+ spfonly=$only} $arg" \
+		</dev/null >"$log" 2>&1 || rc=$?
+	tr -d '\r' <"$log" >"$log.tmp" && mv "$log.tmp" "$log"
+	secs=$(($(date +%s) - t0))
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		info "$1 boot $2: timed out after ${secs}s (log: $log)"
+		failed=$((failed + 1))
+	elif ! grep -q '^spf: done' "$log" || grep -q '^spf: error' "$log"; then
+		info "$1 boot $2: incomplete or failed (qemu rc $rc, ${secs}s, log: $log)"
+		grep -E '^spf: error|Kernel panic' "$log" | head -5 >&2
+		failed=$((failed + 1))
+	else
+		info "$1 boot $2: ${secs}s"
+	fi
+}
+
+r=1
+while [ $r -le "$runs" ]; do
+	for k in A B C; do
+		boot $k $r
+	done
+	r=$((r + 1))
+done
+fi # SUMMARY_ONLY
+
+# Kernel reports in any log fail the run (after the summary).
+reports=$(grep -HnE 'BUG:|WARNING:|KASAN|Oops|Call Trace|Kernel panic' "$out"/boot-*.log || true)
+
+# "kernel boot bench value unit" and "kernel boot bench key=value..."
+# lines of the complete boots.
+for f in "$out"/boot-*.log; do
+	grep -q '^spf: done' "$f" || continue
+	b=${f##*/boot-}
+	b=${b%.log}
+	awk -v k="${b%-*}" -v r="${b#*-}" '
+		$1 == "spf:" && $2 == "result" { print "R", k, r, $3, $4, $5 }
+		$1 == "spf:" && $2 == "signal" { print "G", k, r, $3, $4, $5, $6 }
+		$1 == "spf:" && $2 == "vmstat" {
+			s = "V " k " " r " " $3
+			for (i = 4; i <= NF; i++)
+				s = s " " $i
+			print s
+		}' "$f"
+done >"$out/samples.txt"
+[ -s "$out/samples.txt" ] || die "no complete boot, nothing to report (logs: $out)"
+
+{
+	echo "bench-spf: x86_64 QEMU TCG (MTTCG), -smp 2 -m 2048, transparent_hugepage=never,"
+	echo "no KVM; host: $(nproc) cores shared with other jobs (load $load at the start)."
+	cat "$out/bench.info"
+	for k in A B C; do
+		f=$out/boot-$k-1.log
+		[ -f "$f" ] || continue
+		echo "$k: $(sed -n 's/^spf: kernel //p' "$f" | head -1)," \
+			"$(sed -n 's/^spf: sysctl //p' "$f" | head -1)"
+	done
+	echo
+	awk -f - "$out/samples.txt" <<'EOF'
+function median(s,    a, n, i, j, t) {
+	n = split(s, a, " ")
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	lo = a[1]; hi = a[n]
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function ratio(x, y) {
+	return (x != "" && y != "" && y + 0 > 0) ? sprintf("%.3f", x / y) : "-"
+}
+function fmt(x) {
+	return x == "" ? "-" : sprintf("%.0f", x)
+}
+# spread of the last median(): half of max-min in % of m
+function spread(m) {
+	return m > 0 ? sprintf("%.1f", (hi - lo) * 50 / m) : "-"
+}
+$1 == "R" {
+	if (!($4 in unit)) {
+		order[++n] = $4
+		unit[$4] = $6
+	}
+	v[$2, $4] = v[$2, $4] " " $5
+	nb[$2, $4]++
+}
+# The signal of a bad access: the same on every boot of every kernel.
+$1 == "G" {
+	if (!($4 in gseen)) {
+		gseen[$4] = 1
+		gorder[++gn] = $4
+	}
+	val = $5 " " $6 " " $7
+	if (g[$2, $4] == "")
+		g[$2, $4] = val
+	else if (g[$2, $4] != val)
+		g[$2, $4] = "differs between boots"
+	next
+}
+$1 == "V" {
+	if (!($4 in vseen)) {
+		vseen[$4] = 1
+		vorder[++vn] = $4
+	}
+	for (i = 5; i <= NF; i++) {
+		split($i, kv, "=")
+		c[$2, $4, kv[1]] = c[$2, $4, kv[1]] " " kv[2]
+		if (!(kv[1] in cseen)) {
+			cseen[kv[1]] = 1
+			corder[++cn] = kv[1]
+		}
+		one[kv[1]] = kv[2]
+	}
+	if ($2 == "C" && one["spf_attempt"] != one["spf_success"] + one["spf_abort"] + one["spf_upgrade"]) {
+		bad++
+		badmsg = badmsg sprintf("  C boot %s %s: spf_attempt %d != success %d + abort %d + upgrade %d\n",
+			$3, $4, one["spf_attempt"], one["spf_success"], one["spf_abort"], one["spf_upgrade"])
+	}
+	if ($2 == "B" && one["spf_attempt"] + 0 != 0) {
+		bad++
+		badmsg = badmsg sprintf("  B boot %s %s: spf_attempt %d with the sysctl off\n",
+			$3, $4, one["spf_attempt"])
+	}
+	delete one
+}
+END {
+	print "## Results: median over boots (higher is better), spread = (max-min)/2 in %\n"
+	print "| benchmark | unit | A base | ±% | B spf=0 | ±% | C spf=1 | ±% | B/A | C/A | C/B |"
+	print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= n; i++) {
+		b = order[i]
+		a = median(v["A", b]); sa = spread(a)
+		x = median(v["B", b]); sb = spread(x)
+		y = median(v["C", b]); sc = spread(y)
+		if (v["A", b] == "") { a = ""; sa = "-" }
+		if (v["B", b] == "") { x = ""; sb = "-" }
+		if (v["C", b] == "") { y = ""; sc = "-" }
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			b, unit[b], fmt(a), sa, fmt(x), sb, fmt(y), sc,
+			ratio(x, a), ratio(y, a), ratio(y, x)
+	}
+	printf "\nboots per kernel: A %d, B %d, C %d\n", nb["A", order[1]], nb["B", order[1]], nb["C", order[1]]
+
+	if (gn) {
+		print "\n## Signals of bad accesses (the same on every boot of a kernel, or 'differs')\n"
+		print "| access | A base | B spf=0 | C spf=1 |"
+		print "|---|---|---|---|"
+		for (i = 1; i <= gn; i++) {
+			b = gorder[i]
+			printf "| %s | %s | %s | %s |\n", b, g["A", b], g["B", b], g["C", b]
+			if (g["A", b] == "" || g["A", b] ~ /differs|addr=wrong|none/ ||
+			    g["B", b] != g["A", b] || g["C", b] != g["A", b]) {
+				bad++
+				badmsg = badmsg sprintf("  signal of %s: A '%s', B '%s', C '%s'\n",
+					b, g["A", b], g["B", b], g["C", b])
+			}
+		}
+	}
+
+	print "\n## SPF counters on C (median over boots of the per-benchmark /proc/vmstat deltas)\n"
+	print "| benchmark | pgfault | spf_attempt | spf_success | spf_abort | spf_upgrade | upgrade_fail | success % | abort % | upgrade % | abort reasons (nonzero) |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+	for (i = 1; i <= vn; i++) {
+		b = vorder[i]
+		pf = median(c["C", b, "pgfault"])
+		at = median(c["C", b, "spf_attempt"])
+		su = median(c["C", b, "spf_success"])
+		ab = median(c["C", b, "spf_abort"])
+		up = median(c["C", b, "spf_upgrade"])
+		uf = median(c["C", b, "spf_upgrade_fail"])
+		why = ""
+		for (j = 1; j <= cn; j++) {
+			key = corder[j]
+			if (key !~ /^spf_abort_/)
+				continue
+			m = median(c["C", b, key])
+			if (m > 0)
+				why = why sprintf("%s%s %.0f", why == "" ? "" : ", ", substr(key, 11), m)
+		}
+		psu = pab = pup = "-"
+		if (at > 0) {
+			psu = sprintf("%.2f", su * 100 / at)
+			pab = sprintf("%.3f", ab * 100 / at)
+			pup = sprintf("%.3f", up * 100 / at)
+		}
+		if (why == "")
+			why = "-"
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			b, fmt(pf), fmt(at), fmt(su), fmt(ab), fmt(up), fmt(uf),
+			psu, pab, pup, why
+	}
+	if (bad)
+		printf "\nCOUNTER OR SIGNAL CHECK FAILED (%d):\n%s", bad, badmsg
+	else
+		print "\ncounter check: spf_attempt == spf_success + spf_abort + spf_upgrade on every benchmark of every C boot; spf_attempt == 0 on every B boot"
+	if (gn && !bad)
+		print "signal check: every bad access got the same signal, si_code and si_addr on A, B and C"
+
+	print "\n## Per-VMA lock counters (median over boots): vma_lock_success / abort / retry / miss\n"
+	print "| benchmark | A | B | C |"
+	print "|---|---|---|---|"
+	for (i = 1; i <= vn; i++) {
+		b = vorder[i]
+		line = "| " b
+		for (k = 1; k <= 3; k++) {
+			kk = substr("ABC", k, 1)
+			line = line sprintf(" | %s / %s / %s / %s",
+				fmt(median(c[kk, b, "vma_lock_success"])),
+				fmt(median(c[kk, b, "vma_lock_abort"])),
+				fmt(median(c[kk, b, "vma_lock_retry"])),
+				fmt(median(c[kk, b, "vma_lock_miss"])))
+		}
+		print line " |"
+	}
+	if (bad)
+		exit 1
+}
+EOF
+} >"$out/summary.txt" || counters_bad=1
+cp "$out/summary.txt" "$WORKDIR/results/bench-spf.txt"
+cat "$out/summary.txt"
+
+end=$(($(date +%s) - start))
+echo
+echo "total time: $((end / 60)) min $((end % 60)) s; logs: $out; table: $WORKDIR/results/bench-spf.txt"
+if [ -n "$reports" ]; then
+	printf '%s\n' "$reports" | head -20 >&2
+	die "kernel reports in the boot logs (above)"
+fi
+[ -z "${counters_bad:-}" ] || die "SPF counter or signal check failed (see the table)"
+[ "$failed" = 0 ] || die "$failed of $((3 * runs)) boots failed"

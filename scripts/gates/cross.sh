@@ -1,0 +1,97 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Compile the objects the series touches that the KUnit configs do not
+# build: on architectures this machine cannot run (arm64, riscv, s390, with
+# clang 19), 32-bit x86 (highmem code), and x86_64 drivers and file systems
+# (gcc, no sanitizers).  Each arch gets its defconfig plus
+# configs/cross-<arch>.config in $BUILDDIR/cross-<arch>, then only the
+# listed objects are built (full kernels would take too long).
+# A listed object that the config does not build is an error, so the
+# list cannot silently go stale.  ARCHES= narrows the set.
+
+set -eu
+. "$(dirname "$0")/../lib/common.sh"
+
+# Objects per part and arch: objs_<arch>_part<N>.  Only the parts in the
+# series file are built.
+# Part 2: the users of vm_struct's pages on other arches (pageattr with
+# rodata_full, hardware tag-based KASAN, DMA remap, dma-iommu,
+# dma-debug, fork's vmapped stacks) and scamem itself.
+objs_arm64_part2='arch/arm64/mm/pageattr.o mm/kasan/hw_tags.o kernel/dma/remap.o
+	kernel/dma/debug.o drivers/iommu/dma-iommu.o kernel/fork.o
+	mm/vmalloc.o mm/scamem.o'
+objs_riscv_part2='arch/riscv/mm/pageattr.o kernel/dma/remap.o mm/vmalloc.o
+	mm/scamem.o'
+objs_s390_part2='arch/s390/mm/pageattr.o mm/vmalloc.o mm/scamem.o'
+# x86_64 defconfig: the page-array users the KUnit kernels do not build.
+objs_x86_64_part2='mm/execmem.o mm/alloc_tag.o drivers/gpu/drm/i915/gt/shmem_utils.o
+	kernel/liveupdate/kexec_handover.o'
+
+need_tree
+# Debian's versioned LLVM 19 (LLVM=-19 makes kbuild use clang-19,
+# ld.lld-19, llvm-ar-19...); Linux 7.3 needs LLVM 17 or later.
+command -v clang-19 >/dev/null && command -v ld.lld-19 >/dev/null &&
+	command -v s390x-linux-gnu-ld >/dev/null ||
+	die "clang-19, ld.lld-19 and s390x binutils are needed (make deps)"
+use_ccache
+cc="${ccache}clang-19"
+mkdir -p "$WORKDIR/results"
+
+rc=0
+parts=$(series_parts)
+ran=0
+for a in ${ARCHES:-x86_64 i386 arm64 riscv s390}; do
+	objs=
+	for n in $parts; do
+		eval "objs=\"\$objs \${objs_${a}_part$n:-}\""
+	done
+	[ -n "$(echo $objs)" ] || continue
+	ran=$((ran + 1))
+	bdir=$BUILDDIR/cross-$a
+	log=$WORKDIR/results/cross-$a.log
+	frag=$TOP/configs/cross-$a.config
+	t0=$(date +%s)
+	mkdir -p "$bdir"
+	for o in $objs; do rm -f "$bdir/$o"; done
+	# ld.lld cannot link s390 (its vDSO is linked even for single
+	# objects): there clang compiles and GNU binutils link.  x86 is
+	# native: gcc.
+	if [ "$a" = x86_64 ] || [ "$a" = i386 ]; then
+		k() { make -C "$KDIR" O="$bdir" ARCH="$a" CC="${ccache}gcc" \
+			HOSTCC="${ccache}gcc" "$@"; }
+	elif [ "$a" = s390 ]; then
+		k() { make -C "$KDIR" O="$bdir" ARCH="$a" CC="$cc" \
+			CROSS_COMPILE=s390x-linux-gnu- "$@"; }
+	else
+		k() { make -C "$KDIR" O="$bdir" ARCH="$a" LLVM=-19 CC="$cc" "$@"; }
+	fi
+	if ! {
+		k defconfig &&
+		"$KDIR/scripts/kconfig/merge_config.sh" -m -O "$bdir" \
+			"$bdir/.config" "$frag" &&
+		k olddefconfig &&
+		k -j"$(nproc)" $objs
+	} >"$log" 2>&1; then
+		echo "cross $a: FAILED (log: $log)"
+		grep -E 'error|Error' "$log" | head -15
+		rc=1
+		continue
+	fi
+	# Options the fragment asks for must have survived olddefconfig.
+	missing=$(grep '^CONFIG_' "$frag" | while read -r opt; do
+		grep -qx "$opt" "$bdir/.config" || echo "$opt"; done)
+	if [ -n "$missing" ]; then
+		echo "cross $a: config lost:" $missing
+		rc=1
+	fi
+	for o in $objs; do
+		[ -f "$bdir/$o" ] || {
+			echo "cross $a: $o was not built by this config"
+			rc=1
+		}
+	done
+	echo "cross $a: $(echo $objs | wc -w) objects ok ($(($(date +%s) - t0))s)"
+done
+[ $ran -gt 0 ] || die "no object to cross-compile for parts: $(echo $parts)"
+exit $rc

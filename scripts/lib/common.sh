@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings for the Pagewise workbench scripts.  Sourced, not run.
+
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+WORKDIR=${WORKDIR:-$HOME/.cache/pagewise}
+KDIR=$WORKDIR/linux
+BUILDDIR=$WORKDIR/build
+BRANCH=series
+
+# The base: Debian's linux-source-7.3 from trixie-backports (scripts/deps.sh
+# fetches it with a private apt configuration).  SERIES_VERSION is the
+# kernel version the series applies to, checked for KERNEL_SRC trees too.
+SERIES_VERSION=7.3
+BASE_DEBPKG=linux-source-$SERIES_VERSION
+BASE_SUITE=${BASE_SUITE:-trixie-backports}
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+BASE_TARBALL=$WORKDIR/debs/root/usr/src/$BASE_DEBPKG.tar.xz
+BASE_DEBVER=$WORKDIR/debs/version
+# Tools built by deps.sh (sparse), ahead of the system's in PATH.
+TOOLS=$WORKDIR/tools
+PATH=$TOOLS/bin:$PATH
+export PATH
+AUTHOR_ID='Pagewise <pagewise@example.org>'
+
+die() {
+	printf '%s: error: %s\n' "${0##*/}" "$*" >&2
+	exit 1
+}
+
+info() {
+	printf '%s: %s\n' "${0##*/}" "$*" >&2
+}
+
+kgit() {
+	git -C "$KDIR" "$@"
+}
+
+# Refuse to start when the work dir's filesystem is (nearly) full.
+# $1: megabytes needed.
+need_space() {
+	mkdir -p "$WORKDIR" 2>/dev/null || die "cannot create work dir $WORKDIR"
+	avail=$(df -Pm "$WORKDIR" | awk 'NR == 2 { print $4 }')
+	[ "${avail:-0}" -ge "$1" ] ||
+		die "only ${avail:-0} MiB free in $WORKDIR, need $1 MiB"
+}
+
+need_tree() {
+	kgit rev-parse -q --verify refs/tags/base >/dev/null 2>&1 ||
+		die "no base tree in $KDIR (run 'make base')"
+}
+
+# Patch files named in the series file, in order, as paths under patches/
+# ("part2-scamem/mm-...patch"); comments and blank lines skipped.
+series_patches() {
+	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$TOP/series"
+}
+
+# The part numbers of the series, in order (from its '# Part N:' headers).
+series_parts() {
+	sed -n 's/^# Part \([0-9][0-9]*\):.*/\1/p' "$TOP/series"
+}
+
+# The patches of part $1, in order.
+part_patches() {
+	awk -v n="$1" '/^# Part [0-9]+:/ { sub(/:.*/, ""); p = ($3 == n); next }
+		/^[[:space:]]*(#|$)/ { next } p { sub(/[[:space:]]*#.*/, ""); print }' \
+		"$TOP/series"
+}
+
+# Part $1's ref in the kernel tree: base + that part alone (series.sh alone).
+part_ref() {
+	echo "refs/pagewise/part$1"
+}
+
+# ccache in the work dir, shared by every build of the workbench.  Sets
+# $ccache to the prefix for CC ("ccache " or empty); one size limit for
+# all callers, large enough for the KUnit, cross and benchmark kernels.
+use_ccache() {
+	ccache=
+	command -v ccache >/dev/null 2>&1 || return 0
+	export CCACHE_DIR="$WORKDIR/ccache" CCACHE_BASEDIR="$WORKDIR"
+	export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-12G}"
+	ccache='ccache '
+}
+
+# Detached worktree $1 of the kernel tree at commit-ish $2, created or
+# moved there.  The kernel tree's own checkout is not touched.
+detached_worktree() {
+	if [ ! -e "$1/.git" ]; then
+		[ ! -e "$1" ] || die "$1 exists but is not a worktree; remove it"
+		kgit worktree add -q --detach "$1" "$2" ||
+			die "cannot add worktree $1"
+	fi
+	[ "$(git -C "$1" rev-parse HEAD)" = "$(kgit rev-parse "$2^{commit}")" ] ||
+		git -C "$1" checkout -q --detach "$2" ||
+		die "cannot check out $2 in $1"
+}
+
+# The base tree the static and docs gates compare with.
+BASEWT=$WORKDIR/base-tree
