@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # struct vm_struct (and struct scamem) as pahole sees them on x86_64 (gcc,
-# defconfig) and arm64 (clang-16, defconfig), both HAVE_ARCH_HUGE_VMALLOC,
-# and s390 (clang-16 with GNU binutils, defconfig), which has no huge
+# defconfig) and arm64 (clang-19, defconfig), both HAVE_ARCH_HUGE_VMALLOC,
+# and s390 (clang-19 with GNU binutils, defconfig), which has no huge
 # vmalloc, at three points: base, 'pre-order' (the series up to, not including,
 # the patch that folds the page order into vm_struct->flags) and the tip
 # of the series.  Only mm/vmalloc.o is built, with -g, in
@@ -34,8 +34,8 @@ for tree in base pre-order series; do
 		log=$WORKDIR/results/sizes-$tree-$a.log
 		case $a in
 		x86_64)	set -- ARCH=x86_64 CC="${ccache}gcc" ;;
-		arm64)	set -- ARCH=arm64 LLVM=-16 CC="${ccache}clang-16" ;;
-		s390)	set -- ARCH=s390 CC="${ccache}clang-16" \
+		arm64)	set -- ARCH=arm64 LLVM=-19 CC="${ccache}clang-19" ;;
+		s390)	set -- ARCH=s390 CC="${ccache}clang-19" \
 				CROSS_COMPILE=s390x-linux-gnu- ;;
 		esac
 		mkdir -p "$bdir"
