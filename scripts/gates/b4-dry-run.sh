@@ -45,6 +45,13 @@ send_part() {
 	log=$WORKDIR/b4-part$n.log
 	rm -rf "$scratch" "$out"
 	git clone -q --shared --no-checkout "$KDIR" "$scratch"
+	# b4 works on the history; the work tree needs only what
+	# get_maintainer.pl reads: the top-level files, scripts/, and one
+	# file in each directory it takes as the sign of a kernel tree.
+	git -C "$scratch" sparse-checkout set --no-cone '/*' '!/*/' /scripts/ \
+		/Documentation/Makefile /arch/Kconfig /include/linux/types.h \
+		/drivers/Makefile /fs/Makefile /init/Makefile /ipc/Makefile \
+		/kernel/Makefile /lib/Makefile
 	git -C "$scratch" checkout -q -b "pagewise-part$n" "$(kgit rev-parse "$(part_ref "$n")")"
 	git -C "$scratch" tag -f base "$(kgit rev-parse base)" >/dev/null
 	# b4 edits the cover letter with an editor: hand it one that
@@ -92,16 +99,18 @@ check_part() {
 		cc=$(printf '%s\n' "$h" | grep '^Cc: .')
 		[ -n "$to" ] && [ -n "$cc" ] || die "part $n: ${m##*/} has no To or no Cc"
 		subj=$(printf '%s\n' "$h" | sed -n 's/^Subject: //p')
-		case $subj in
-		*" 0/"[0-9]*"] "*) cover=$m ;;
-		*) k=$((k + 1))
-		   printf '%s\n' "$subj" | sed 's/^\[[^]]*\] //' >>"$out.subjects" ;;
-		esac
+		if printf '%s\n' "$subj" | grep -qE '^\[PATCH[^]]* 0+/[0-9]+\] '; then
+			cover=$m
+		else
+			k=$((k + 1))
+			printf '%s\n' "$subj" | sed 's/^\[[^]]*\] //' >>"$out.subjects"
+		fi
 	done
 	[ -n "$cover" ] || die "part $n: b4 wrote no cover letter"
 	# The patch mails are this part's patches, no more, no fewer.
 	for p in $(part_patches "$n"); do
-		sed -n '/^Subject: /{s/^Subject: \[PATCH\] //;p;q}' "$PATCHES/$p"
+		awk '/^Subject: / { s = $0; f = 1; next } f && /^[ \t]/ { s = s $0; next }
+			f { print s; exit }' "$TOP/patches/$p" | sed 's/^Subject: \[PATCH\] //'
 	done >"$out.want"
 	sort "$out.subjects" >"$out.got.sorted"
 	sort "$out.want" >"$out.want.sorted"
@@ -112,7 +121,7 @@ check_part() {
 	# Every list the maintainers file names for the part's patches.
 	lists=$(cd "$KDIR" && ./scripts/get_maintainer.pl --nogit --nogit-fallback \
 		--nom --nor --l --norolestats --non --noremove-duplicates \
-		$(part_patches "$n" | sed "s|^|$PATCHES/|") 2>/dev/null | sort -u)
+		$(part_patches "$n" | sed "s|^|$TOP/patches/|") 2>/dev/null | sort -u)
 	[ -n "$lists" ] || die "part $n: get_maintainer.pl names no list"
 	h=$(hdr "$cover")
 	for l in $lists; do

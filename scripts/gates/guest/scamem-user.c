@@ -1,0 +1,878 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Userspace lifecycle test of a user mapping of vmalloc memory made with
+ * vmalloc_mmap() (part 2, scamem), driven through kcov, whose mmap uses it.
+ * Runs as /init of a QEMU guest (static binary), prints TAP ("ok N name"
+ * or "not ok N name", "# ..." diagnostics) on the console and powers off.
+ * scripts/gates/usertest.sh builds it, boots it and checks the result.
+ *
+ * Memory is "released" when, after the last mapping is gone:
+ *  - the pages that were mapped are free again: /proc/kpagecount shows a
+ *    zero count for (nearly) all of them (their PFNs come from
+ *    /proc/self/pagemap while mapped; a few may be reused meanwhile);
+ *  - nr_vmalloc (/proc/vmstat) is back to the baseline, within
+ *    VMALLOC_SLACK pages (cached vmapped task stacks of forked children);
+ *  - MemFree (/proc/meminfo) is back to the baseline within half the
+ *    area: see MEMFREE_SLACK.
+ * A leaked area (a VMA that does not drop its reference) fails all three
+ * of them but nr_vmalloc, which drops at vfree() whoever keeps the pages.
+ *
+ * Note on kcov: every VMA holds a reference to the kcov file (vm_file), so
+ * close(fd) with a mapping alive does not release the file; kcov_close()
+ * and so the vfree() of the area run only when the last mapping is gone.
+ * The tests print the nr_vmalloc delta after close(fd) to show it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#define KCOV_INIT_TRACE	_IOR('c', 1, unsigned long)
+#define KCOV_PATH	"/sys/kernel/debug/kcov"
+#define FI_PAGE		"/sys/kernel/debug/fail_page_alloc"
+#define FI_SLAB		"/sys/kernel/debug/failslab"
+
+#define PAGE		4096UL
+/* Big enough that one leaked area stands far out of MemFree's noise. */
+#define AREA		(64UL << 20)
+#define AREA_PAGES	(AREA / PAGE)
+/*
+ * MemFree noise: pages on the per-cpu free lists are not counted as free
+ * (at most a zone's low watermark per zone, a few MiB with 2 GiB), KASAN
+ * frees the shadow of vfree()d areas lazily (1/8 of at most 64 MiB of
+ * lazily freed vmap space: 8 MiB), plus page tables and slabs.  Half an
+ * area (32 MiB) is above all of it and half of what a leak costs.
+ */
+#define MEMFREE_SLACK_KB	(AREA / 2 / 1024)
+#define VMALLOC_SLACK		64
+
+static int tests;
+static int failed;
+
+static void diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+static void result(int ok, const char *name)
+{
+	tests++;
+	if (!ok)
+		failed++;
+	printf("%sok %d %s\n", ok ? "" : "not ", tests, name);
+	fflush(stdout);
+}
+
+/* A line in the kernel log, to tell the runner where expected noise is. */
+static void kmsg(const char *s)
+{
+	int fd = open("/dev/kmsg", O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, s, strlen(s)) < 0)
+			diag("write /dev/kmsg: %s", strerror(errno));
+		close(fd);
+	}
+}
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static long read_field(const char *path, const char *key)
+{
+	char line[256];
+	size_t len = strlen(key);
+	long val = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, len) &&
+		    (line[len] == ' ' || line[len] == ':')) {
+			val = strtol(line + len + 1 + (line[len] == ':'), NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+struct snap {
+	long memfree_kb;
+	long vmalloc_used_kb;
+	long nr_vmalloc;
+};
+
+static void snapshot(struct snap *s)
+{
+	/* Fold the per-cpu vmstat deltas and drop clean caches first. */
+	write_file("/proc/sys/vm/stat_refresh", "1");
+	write_file("/proc/sys/vm/drop_caches", "3");
+	s->memfree_kb = read_field("/proc/meminfo", "MemFree");
+	s->vmalloc_used_kb = read_field("/proc/meminfo", "VmallocUsed");
+	s->nr_vmalloc = read_field("/proc/vmstat", "nr_vmalloc");
+}
+
+static unsigned long pattern(unsigned long i, unsigned long seed)
+{
+	return (i * 0x9e3779b97f4a7c15UL) ^ seed;
+}
+
+static void fill(void *p, unsigned long len, unsigned long seed)
+{
+	unsigned long *w = p, i;
+
+	for (i = 0; i < len / sizeof(*w); i++)
+		w[i] = pattern(i, seed);
+}
+
+/* Index of the first word that differs from the pattern, or -1. */
+static long check(const void *p, unsigned long len, unsigned long seed)
+{
+	const unsigned long *w = p;
+	unsigned long i;
+
+	for (i = 0; i < len / sizeof(*w); i++)
+		if (w[i] != pattern(i, seed))
+			return i;
+	return -1;
+}
+
+static int kcov_open(unsigned long len)
+{
+	int fd = open(KCOV_PATH, O_RDWR);
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, KCOV_INIT_TRACE, len / sizeof(unsigned long))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Open kcov, map a fresh area of @len bytes (MAP_SHARED), or NULL. */
+static void *kcov_map(unsigned long len, int *fdp)
+{
+	int fd = kcov_open(len);
+	void *p;
+
+	if (fd < 0) {
+		diag("kcov open/KCOV_INIT_TRACE: %s", strerror(-fd));
+		return NULL;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		diag("kcov mmap: %s", strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	*fdp = fd;
+	return p;
+}
+
+/* PFNs of the pages mapped at @p, from /proc/self/pagemap. */
+static uint64_t *get_pfns(const void *p, unsigned long len)
+{
+	unsigned long n = len / PAGE, i;
+	uint64_t *pfns = calloc(n, sizeof(*pfns));
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (!pfns || fd < 0) {
+		diag("pagemap: %s", strerror(errno));
+		free(pfns);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (pread(fd, pfns, n * sizeof(*pfns),
+		  (uintptr_t)p / PAGE * sizeof(*pfns)) != (ssize_t)(n * sizeof(*pfns))) {
+		diag("pagemap read: %s", strerror(errno));
+		free(pfns);
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+	for (i = 0; i < n; i++) {
+		if (!(pfns[i] >> 63) || !(pfns[i] & ((1ULL << 55) - 1))) {
+			diag("page %lu not present or no PFN (%#llx)", i,
+			     (unsigned long long)pfns[i]);
+			free(pfns);
+			return NULL;
+		}
+		pfns[i] &= (1ULL << 55) - 1;
+	}
+	return pfns;
+}
+
+/* How many of @n PFNs have a nonzero page count. */
+static long count_referenced(const uint64_t *pfns, unsigned long n)
+{
+	int fd = open("/proc/kpagecount", O_RDONLY);
+	unsigned long i;
+	long busy = 0;
+	uint64_t c;
+
+	if (fd < 0) {
+		diag("kpagecount: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (pread(fd, &c, sizeof(c), pfns[i] * sizeof(c)) != sizeof(c)) {
+			diag("kpagecount read: %s", strerror(errno));
+			close(fd);
+			return -1;
+		}
+		busy += c != 0;
+	}
+	close(fd);
+	return busy;
+}
+
+/*
+ * Was the memory released?  @pfns (may be NULL) are the pages that were
+ * mapped; @base the snapshot from before the area was allocated.  Frees
+ * may be deferred (RCU, task work of the exiting task): retry for a while.
+ */
+static int released(const char *what, const uint64_t *pfns, unsigned long n,
+		    const struct snap *base)
+{
+	struct snap now;
+	long busy = 0;
+	int try;
+
+	for (try = 0; try < 20; try++) {
+		if (try)
+			usleep(200 * 1000);
+		snapshot(&now);
+		busy = pfns ? count_referenced(pfns, n) : 0;
+		if (busy >= 0 && (unsigned long)busy <= n / 4 &&
+		    now.nr_vmalloc - base->nr_vmalloc <= VMALLOC_SLACK &&
+		    base->memfree_kb - now.memfree_kb <= (long)MEMFREE_SLACK_KB)
+			break;
+	}
+	diag("%s: %ld/%lu pages still referenced, nr_vmalloc %+ld pages, VmallocUsed %+ld kB, MemFree %+ld kB (slack %lu pages / %lu kB)",
+	     what, busy, n, now.nr_vmalloc - base->nr_vmalloc,
+	     now.vmalloc_used_kb - base->vmalloc_used_kb,
+	     now.memfree_kb - base->memfree_kb, (unsigned long)VMALLOC_SLACK,
+	     (unsigned long)MEMFREE_SLACK_KB);
+	return try < 20;
+}
+
+static void note_close(const struct snap *base)
+{
+	struct snap now;
+
+	snapshot(&now);
+	diag("after close(fd) with the mapping alive: nr_vmalloc %+ld pages (the VMAs hold the kcov file, so it is not vfree()d yet)",
+	     now.nr_vmalloc - base->nr_vmalloc);
+}
+
+/* 1: data survives close(fd) and the unmapping of a second mapping. */
+static void test_close_second_mapping(void)
+{
+	struct snap base;
+	uint64_t *pfns = NULL;
+	void *a, *b = MAP_FAILED;
+	int fd, ok = 0;
+
+	snapshot(&base);
+	a = kcov_map(AREA, &fd);
+	if (!a)
+		goto out;
+	b = mmap(NULL, AREA, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (b == MAP_FAILED) {
+		diag("second mmap: %s", strerror(errno));
+		close(fd);
+		munmap(a, AREA);
+		goto out;
+	}
+	fill(a, AREA, 1);
+	pfns = get_pfns(a, AREA);
+	if (check(b, AREA, 1) >= 0)
+		diag("second mapping does not see the first one's data");
+	close(fd);
+	note_close(&base);
+	ok = pfns && check(a, AREA, 1) < 0 && check(b, AREA, 1) < 0;
+	munmap(b, AREA);
+	if (check(a, AREA, 1) >= 0) {
+		diag("data lost after munmap of the second mapping");
+		ok = 0;
+	}
+	fill(a, AREA, 11);
+	if (check(a, AREA, 11) >= 0)
+		ok = 0;
+	munmap(a, AREA);
+	if (!released("close+munmap", pfns, AREA_PAGES, &base))
+		ok = 0;
+out:
+	free(pfns);
+	result(ok, "data survives close(fd) and munmap of a second mapping");
+}
+
+/* 2: fork shares the mapping both ways; everything is freed at exit. */
+static void test_fork(void)
+{
+	struct snap base;
+	uint64_t *pfns;
+	void *a;
+	int fd, ok = 0, status;
+	pid_t pid;
+
+	snapshot(&base);
+	a = kcov_map(AREA, &fd);
+	if (!a)
+		goto out;
+	fill(a, AREA / 2, 2);
+	pfns = get_pfns(a, AREA);
+	close(fd);
+	pid = fork();
+	if (pid == 0) {
+		if (check(a, AREA / 2, 2) >= 0)
+			_exit(1);
+		fill((char *)a + AREA / 2, AREA / 2, 22);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid) {
+		diag("fork/wait: %s", strerror(errno));
+	} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		diag("child saw wrong data or died (status %#x)", status);
+	} else if (check((char *)a + AREA / 2, AREA / 2, 22) >= 0) {
+		diag("parent does not see the child's writes");
+	} else {
+		ok = 1;
+	}
+	munmap(a, AREA);
+	if (!released("fork, both exited/unmapped", pfns, AREA_PAGES, &base))
+		ok = 0;
+	free(pfns);
+out:
+	result(ok, "fork shares the mapping and frees it after both exit");
+}
+
+/* 3: mremap moves (whole and half: a split) keep data; growing fails. */
+static void test_mremap(void)
+{
+	struct snap base;
+	uint64_t *pfns;
+	char *a, *dst, *m, *h;
+	int fd, ok = 0;
+	void *r;
+
+	snapshot(&base);
+	a = kcov_map(AREA, &fd);
+	if (!a)
+		goto out;
+	fill(a, AREA, 3);
+	pfns = get_pfns(a, AREA);
+	close(fd);
+	/* Reserve a destination, then move onto it. */
+	dst = mmap(NULL, 2 * AREA, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (dst == MAP_FAILED) {
+		diag("reserve: %s", strerror(errno));
+		munmap(a, AREA);
+		free(pfns);
+		goto out;
+	}
+	m = mremap(a, AREA, AREA, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	if (m != dst) {
+		diag("mremap move: %s", strerror(errno));
+		munmap(a, AREA);
+		goto unmap;
+	}
+	if (check(m, AREA, 3) >= 0) {
+		diag("data lost by the move");
+		goto unmap;
+	}
+	if (mincore(a, PAGE, (unsigned char[1]){ 0 }) != -1 || errno != ENOMEM) {
+		diag("old address still mapped");
+		goto unmap;
+	}
+	/* Move the second half away: splits the VMA (->open on the copy). */
+	h = mremap(m + AREA / 2, AREA / 2, AREA / 2,
+		   MREMAP_MAYMOVE | MREMAP_FIXED, dst + AREA + AREA / 2);
+	if (h != dst + AREA + AREA / 2) {
+		diag("mremap half: %s", strerror(errno));
+		goto unmap;
+	}
+	{
+		/* The second half's pattern continues at word AREA/2/8. */
+		unsigned long *w = (unsigned long *)h, i, bad = 0;
+
+		for (i = 0; i < AREA / 2 / sizeof(*w); i++)
+			bad += w[i] != pattern(i + AREA / 2 / sizeof(*w), 3);
+		if (check(m, AREA / 2, 3) >= 0 || bad) {
+			diag("data lost by the split move");
+			goto unmap;
+		}
+	}
+	/* Growing: kcov's VMA is VM_DONTEXPAND, mremap must refuse. */
+	r = mremap(m, AREA / 2, AREA, MREMAP_MAYMOVE);
+	if (r != MAP_FAILED) {
+		diag("mremap grow succeeded at %p", r);
+		m = r;
+		goto unmap;
+	}
+	if (errno != EFAULT) {
+		diag("mremap grow failed with %s, expected EFAULT", strerror(errno));
+		goto unmap;
+	}
+	diag("mremap grow: EFAULT (VM_DONTEXPAND), as expected");
+	ok = 1;
+unmap:
+	munmap(dst, 2 * AREA);
+	if (!released("mremap'd pieces unmapped", pfns, AREA_PAGES, &base))
+		ok = 0;
+	free(pfns);
+out:
+	result(ok, "mremap move and split keep the data, grow fails with EFAULT");
+}
+
+/* 4: MAP_FIXED anonymous mappings replace the mapping, half by half. */
+static void test_map_fixed(void)
+{
+	struct snap base;
+	uint64_t *pfns;
+	char *a, *p;
+	int fd, ok = 0;
+
+	snapshot(&base);
+	a = kcov_map(AREA, &fd);
+	if (!a)
+		goto out;
+	fill(a, AREA, 4);
+	pfns = get_pfns(a, AREA);
+	close(fd);
+	p = mmap(a, AREA / 2, PROT_READ | PROT_WRITE,
+		 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p != a) {
+		diag("MAP_FIXED first half: %s", strerror(errno));
+		goto unmap;
+	}
+	if (p[0] || p[AREA / 2 - 1] || check(a, PAGE, 4) < 0) {
+		diag("first half not replaced by zeroes");
+		goto unmap;
+	}
+	{
+		unsigned long *w = (unsigned long *)(a + AREA / 2), i, bad = 0;
+
+		for (i = 0; i < AREA / 2 / sizeof(*w); i++)
+			bad += w[i] != pattern(i + AREA / 2 / sizeof(*w), 4);
+		if (bad) {
+			diag("second half lost its data");
+			goto unmap;
+		}
+	}
+	p = mmap(a + AREA / 2, AREA / 2, PROT_READ | PROT_WRITE,
+		 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p != a + AREA / 2) {
+		diag("MAP_FIXED second half: %s", strerror(errno));
+		goto unmap;
+	}
+	ok = 1;
+	/* Nothing maps the kcov area any more, the anon mapping stays. */
+	if (!released("replaced by MAP_FIXED", pfns, AREA_PAGES, &base))
+		ok = 0;
+unmap:
+	munmap(a, AREA);
+	if (!ok)
+		released("after failure", pfns, AREA_PAGES, &base);
+	free(pfns);
+out:
+	result(ok, "MAP_FIXED over the mapping releases the memory");
+}
+
+/* 5: a child exits with the mapping alive and its fd closed. */
+static void test_exit(void)
+{
+	struct snap base;
+	uint64_t *pfns;
+	int ok = 0, status;
+	pid_t pid;
+
+	pfns = mmap(NULL, AREA_PAGES * sizeof(*pfns) + PAGE,
+		    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (pfns == MAP_FAILED) {
+		diag("shared buffer: %s", strerror(errno));
+		goto out;
+	}
+	snapshot(&base);
+	pid = fork();
+	if (pid == 0) {
+		uint64_t *p;
+		void *a;
+		int fd;
+
+		a = kcov_map(AREA, &fd);
+		if (!a)
+			_exit(1);
+		fill(a, AREA, 5);
+		p = get_pfns(a, AREA);
+		if (!p)
+			_exit(1);
+		memcpy(pfns, p, AREA_PAGES * sizeof(*p));
+		close(fd);
+		if (check(a, AREA, 5) >= 0)
+			_exit(1);
+		_exit(0);	/* no munmap: exit_mmap() unmaps */
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid ||
+	    !WIFEXITED(status) || WEXITSTATUS(status)) {
+		diag("child failed");
+		goto unmap;
+	}
+	ok = released("child exited without munmap", pfns, AREA_PAGES, &base);
+unmap:
+	munmap(pfns, AREA_PAGES * sizeof(*pfns) + PAGE);
+out:
+	result(ok, "exit with the mapping alive releases the memory");
+}
+
+/* 6: GUP from another process reads and writes the mapping after close. */
+static void test_remote(void)
+{
+	struct snap base;
+	int ok = 0, status = 0, cmd[2], rep[2];
+	unsigned long *buf = NULL;
+	struct { void *addr; uint64_t pfns_ok; } msg = { 0 };
+	char path[64], c = 0;
+	pid_t pid;
+	int memfd;
+
+	snapshot(&base);
+	if (pipe(cmd) || pipe(rep)) {
+		diag("pipe: %s", strerror(errno));
+		goto out;
+	}
+	pid = fork();
+	if (pid == 0) {
+		void *a;
+		int fd;
+
+		close(cmd[1]);
+		close(rep[0]);
+		a = kcov_map(AREA, &fd);
+		if (a) {
+			fill(a, AREA, 6);
+			close(fd);
+		}
+		msg.addr = a;
+		if (write(rep[1], &msg, sizeof(msg)) != sizeof(msg))
+			_exit(2);
+		/* Wait until the parent wrote through /proc/<pid>/mem. */
+		if (read(cmd[0], &c, 1) != 1)
+			_exit(2);
+		_exit(!a || check(a, AREA, 66) >= 0);
+	}
+	close(cmd[0]);
+	close(rep[1]);
+	if (pid < 0 || read(rep[0], &msg, sizeof(msg)) != sizeof(msg) ||
+	    !msg.addr) {
+		diag("child could not map");
+		goto reap;
+	}
+	buf = malloc(AREA);
+	if (!buf)
+		goto reap;
+	{
+		struct iovec local = { buf, AREA }, remote = { msg.addr, AREA };
+		ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+
+		if (n != (ssize_t)AREA || check(buf, AREA, 6) >= 0) {
+			diag("process_vm_readv: %zd, %s", n, strerror(errno));
+			goto reap;
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	memfd = open(path, O_RDWR);
+	if (memfd < 0) {
+		diag("%s: %s", path, strerror(errno));
+		goto reap;
+	}
+	memset(buf, 0, AREA);
+	if (pread(memfd, buf, AREA, (uintptr_t)msg.addr) != (ssize_t)AREA ||
+	    check(buf, AREA, 6) >= 0) {
+		diag("read of %s: %s", path, strerror(errno));
+		close(memfd);
+		goto reap;
+	}
+	fill(buf, AREA, 66);
+	if (pwrite(memfd, buf, AREA, (uintptr_t)msg.addr) != (ssize_t)AREA) {
+		diag("write of %s: %s", path, strerror(errno));
+		close(memfd);
+		goto reap;
+	}
+	close(memfd);
+	ok = 1;
+reap:
+	if (write(cmd[1], &c, 1) != 1)
+		ok = 0;
+	close(cmd[1]);
+	close(rep[0]);
+	if (pid > 0 && (waitpid(pid, &status, 0) != pid ||
+			!WIFEXITED(status) || WEXITSTATUS(status))) {
+		diag("child did not see the data written through /proc/pid/mem (status %#x)",
+		     status);
+		ok = 0;
+	}
+	free(buf);
+	if (!released("remote reader done, child exited", NULL, 0, &base))
+		ok = 0;
+out:
+	result(ok, "process_vm_readv and /proc/pid/mem (GUP) after close(fd)");
+}
+
+/* Fault injection ---------------------------------------------------- */
+
+static int fi_set(const char *dir, const char *file, const char *val)
+{
+	char path[128];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	err = write_file(path, val);
+	if (err)
+		diag("%s = %s: %s", path, val, strerror(-err));
+	return err;
+}
+
+static int fi_setup(const char *dir)
+{
+	int err = 0;
+
+	err |= fi_set(dir, "probability", "100");
+	err |= fi_set(dir, "interval", "1");
+	err |= fi_set(dir, "times", "0");
+	err |= fi_set(dir, "space", "0");
+	err |= fi_set(dir, "verbose", "0");
+	err |= fi_set(dir, "task-filter", "Y");
+	err |= fi_set(dir, "ignore-gfp-wait", "N");
+	if (!strcmp(dir, FI_PAGE))
+		err |= fi_set(dir, "min-order", "0");
+	return err;
+}
+
+#define FI_AREA		(64 * PAGE)
+
+static unsigned long fi_ok, fi_enomem, fi_bad;
+
+/*
+ * One open + KCOV_INIT_TRACE + mmap with injection armed (times/space
+ * already written); everything that fails must fail with ENOMEM and what
+ * succeeds must work.  Runs in a child so that make-it-fail and a fault
+ * of our own memory (which the injection may hit too) stay there.
+ */
+static void fi_one(const char *what, int n)
+{
+	int fd = -1, err = 0, stage = 0;
+	void *p = MAP_FAILED;
+	char stack[64 * 1024];
+
+	/* Prefault (copy on write after fork) what we touch while armed. */
+	memset(stack, 1, sizeof(stack));
+	errno = 0;
+	if (write_file("/proc/self/make-it-fail", "1"))
+		_exit(3);
+	fd = open(KCOV_PATH, O_RDWR);
+	if (fd < 0) {
+		err = errno;
+		goto done;
+	}
+	stage = 1;
+	if (ioctl(fd, KCOV_INIT_TRACE, FI_AREA / sizeof(unsigned long))) {
+		err = errno;
+		goto done;
+	}
+	stage = 2;
+	p = mmap(NULL, FI_AREA, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		err = errno;
+		goto done;
+	}
+	stage = 3;
+done:
+	/* Disarming may itself fail while failures are left to inject. */
+	for (int i = 0; i < 100; i++)
+		if (!write_file("/proc/self/make-it-fail", "0"))
+			break;
+	if (stage == 3) {
+		fill(p, FI_AREA, n);
+		close(fd);
+		if (check(p, FI_AREA, n) >= 0)
+			_exit(4);
+		munmap(p, FI_AREA);
+		_exit(0);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (err != ENOMEM) {
+		printf("# %s %d: stage %d failed with %s, not ENOMEM\n", what,
+		       n, stage, strerror(err));
+		fflush(stdout);
+		_exit(5);
+	}
+	_exit(10 + stage);
+}
+
+static void fi_run(const char *what, int n)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		fi_one(what, n);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+		diag("%s %d: child died (status %#x)", what, n, status);
+		fi_bad++;
+		return;
+	}
+	switch (WEXITSTATUS(status)) {
+	case 0:
+		fi_ok++;
+		break;
+	case 10: case 11: case 12:
+		fi_enomem++;
+		break;
+	default:
+		diag("%s %d: exit %d", what, n, WEXITSTATUS(status));
+		fi_bad++;
+	}
+}
+
+static void test_fault_injection(void)
+{
+	struct snap base;
+	char val[32];
+	int n, ok = 0;
+
+	if (access(FI_PAGE, F_OK) || access(FI_SLAB, F_OK) ||
+	    access("/proc/self/make-it-fail", F_OK)) {
+		diag("no fault injection in this kernel");
+		goto out;
+	}
+	if (fi_setup(FI_PAGE) || fi_setup(FI_SLAB))
+		goto out;
+	snapshot(&base);
+	kmsg("pagewise-usertest: fault injection begin\n");
+	/* The first n page allocations of the task fail. */
+	for (n = 1; n <= 16; n++) {
+		snprintf(val, sizeof(val), "%d", n);
+		fi_set(FI_PAGE, "times", val);
+		fi_run("fail_page_alloc times", n);
+	}
+	fi_set(FI_PAGE, "times", "0");
+	/* The first n slab allocations of the task fail. */
+	for (n = 1; n <= 16; n++) {
+		snprintf(val, sizeof(val), "%d", n);
+		fi_set(FI_SLAB, "times", val);
+		fi_run("failslab times", n);
+	}
+	fi_set(FI_SLAB, "times", "0");
+	/*
+	 * One page allocation fails after n pages succeeded: walks the
+	 * failure through the area's pages, its KASAN shadow and page
+	 * tables, and the user page tables of vm_insert_pages().
+	 */
+	for (n = 1; n <= 160; n++) {
+		snprintf(val, sizeof(val), "%d", n);
+		fi_set(FI_PAGE, "space", val);
+		fi_set(FI_PAGE, "times", "1");
+		fi_run("fail_page_alloc space", n);
+	}
+	fi_set(FI_PAGE, "times", "0");
+	fi_set(FI_PAGE, "space", "0");
+	fi_set(FI_PAGE, "probability", "0");
+	fi_set(FI_SLAB, "probability", "0");
+	kmsg("pagewise-usertest: fault injection end\n");
+	diag("fault injection: %lu runs succeeded, %lu failed cleanly with ENOMEM, %lu bad",
+	     fi_ok, fi_enomem, fi_bad);
+	ok = !fi_bad && fi_ok && fi_enomem;
+	if (!released("after fault injection", NULL, 0, &base))
+		ok = 0;
+out:
+	result(ok, "fault injection: ENOMEM or success, no leak");
+}
+
+static void setup(void)
+{
+	mkdir("/proc", 0755);
+	mkdir("/sys", 0755);
+	mkdir("/dev", 0755);
+	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	if (fcntl(1, F_GETFD) < 0) {
+		int fd = open("/dev/console", O_RDWR);
+
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+	}
+	if (mount("proc", "/proc", "proc", 0, NULL))
+		diag("mount proc: %s", strerror(errno));
+	if (mount("sysfs", "/sys", "sysfs", 0, NULL))
+		diag("mount sysfs: %s", strerror(errno));
+	if (mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
+		diag("mount debugfs: %s", strerror(errno));
+}
+
+int main(void)
+{
+	int fd;
+	void *p;
+
+	setup();
+	printf("TAP version 13\n1..7\n");
+	fflush(stdout);
+	/* Warm up: first-use allocations are not leaks. */
+	p = kcov_map(AREA, &fd);
+	if (p) {
+		fill(p, AREA, 0);
+		close(fd);
+		munmap(p, AREA);
+	}
+	test_close_second_mapping();
+	test_fork();
+	test_mremap();
+	test_map_fixed();
+	test_exit();
+	test_remote();
+	test_fault_injection();
+	printf("# usertest done: %d tests, %d failed\n", tests, failed);
+	fflush(stdout);
+	sync();
+	reboot(RB_POWER_OFF);
+	return 0;
+}
