@@ -28,6 +28,7 @@ help:
 	@echo '                  SLOW=1 adds the slow benchmark cases)'
 	@echo 'make build-each   compile what each patch can affect (FULL=1: whole kernels)'
 	@echo 'make cross        compile touched objects the KUnit configs skip (x86_64, i386, arm64, riscv, s390)'
+	@echo 'make usertest     part 2 userspace lifecycle test on the x86_64 KUnit kernel'
 	@echo 'make docs         htmldocs of the Documentation/ dirs the series touches'
 	@echo 'make b4           b4 prep + send -o dry run, each part into its own directory'
 	@echo '                  of $$WORKDIR/outgoing (PART=<n>: that part alone)'
@@ -87,6 +88,12 @@ docs: sync
 
 b4: sync
 	@$(G)/b4-dry-run.sh
+
+# The userspace lifecycle test, on the x86_64 KUnit kernel 'make kunit'
+# built (it does not build one).
+.PHONY: usertest
+usertest: sync
+	@$(G)/usertest.sh
 
 # Not a gate: it measures.  BOOTS=10 takes about 8 minutes once both
 # kernels are built (two full defconfig builds the first time).

@@ -36,6 +36,7 @@ if [ "${1:-}" != quick ]; then
 	gate exported "$T/series.sh" status
 	gate workbench "$G/selftest.sh"
 	gate kunit "$G/kunit.sh"
+	gate usertest "$G/usertest.sh"
 	gate sparse-w1 "$G/static.sh" sparse
 	gate kernel-doc "$G/static.sh" kerneldoc
 	gate htmldocs "$G/docs.sh"

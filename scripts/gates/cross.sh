@@ -24,9 +24,9 @@ objs_arm64_part2='arch/arm64/mm/pageattr.o mm/kasan/hw_tags.o kernel/dma/remap.o
 objs_riscv_part2='arch/riscv/mm/pageattr.o kernel/dma/remap.o mm/vmalloc.o
 	mm/scamem.o'
 objs_s390_part2='arch/s390/mm/pageattr.o mm/vmalloc.o mm/scamem.o'
-# x86_64 defconfig: the page-array users the KUnit kernels do not build.
-objs_x86_64_part2='mm/execmem.o mm/alloc_tag.o drivers/gpu/drm/i915/gt/shmem_utils.o
-	kernel/liveupdate/kexec_handover.o'
+# x86_64 defconfig: kexec handover's vmalloc preservation, which the KUnit
+# kernels do not build.
+objs_x86_64_part2='kernel/liveupdate/kexec_handover.o mm/execmem.o'
 
 need_tree
 # Debian's versioned LLVM 19 (LLVM=-19 makes kbuild use clang-19,

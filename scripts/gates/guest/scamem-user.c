@@ -7,15 +7,18 @@
  * scripts/gates/usertest.sh builds it, boots it and checks the result.
  *
  * Memory is "released" when, after the last mapping is gone:
- *  - the pages that were mapped are free again: /proc/kpagecount shows a
- *    zero count for (nearly) all of them (their PFNs come from
- *    /proc/self/pagemap while mapped; a few may be reused meanwhile);
+ *  - the pages that were mapped are mapped no more: /proc/kpagecount
+ *    (the map count, not the reference count) is zero for (nearly) all
+ *    of them (their PFNs come from /proc/self/pagemap while mapped; a
+ *    few may be reused meanwhile);
  *  - nr_vmalloc (/proc/vmstat) is back to the baseline, within
  *    VMALLOC_SLACK pages (cached vmapped task stacks of forked children);
  *  - MemFree (/proc/meminfo) is back to the baseline within half the
  *    area: see MEMFREE_SLACK.
- * A leaked area (a VMA that does not drop its reference) fails all three
- * of them but nr_vmalloc, which drops at vfree() whoever keeps the pages.
+ * A leaked area (a VMA that does not drop its reference to the scamem)
+ * fails the last two: MemFree by the area (64 MiB), nr_vmalloc by the
+ * scamem's page array (128 KiB, vmalloc()ed: 32 pages and more).  The
+ * area's pages leave nr_vmalloc at vfree() whoever keeps them.
  *
  * Note on kcov: every VMA holds a reference to the kcov file (vm_file), so
  * close(fd) with a mapping alive does not release the file; kcov_close()
@@ -57,7 +60,10 @@
  * area (32 MiB) is above all of it and half of what a leak costs.
  */
 #define MEMFREE_SLACK_KB	(AREA / 2 / 1024)
-#define VMALLOC_SLACK		64
+/* A vmapped task stack (32 KiB with KASAN) cached per CPU: 2 * 8 pages. */
+#define VMALLOC_SLACK		16
+/* Frees can be deferred (RCU, task work, pcp decay): retry for 10 s. */
+#define RETRIES			50
 
 static int tests;
 static int failed;
@@ -92,6 +98,7 @@ static void kmsg(const char *s)
 		if (write(fd, s, strlen(s)) < 0)
 			diag("write /dev/kmsg: %s", strerror(errno));
 		close(fd);
+		usleep(500 * 1000);	/* let the console print it */
 	}
 }
 
@@ -273,7 +280,7 @@ static int released(const char *what, const uint64_t *pfns, unsigned long n,
 	long busy = 0;
 	int try;
 
-	for (try = 0; try < 20; try++) {
+	for (try = 0; try < RETRIES; try++) {
 		if (try)
 			usleep(200 * 1000);
 		snapshot(&now);
@@ -283,12 +290,12 @@ static int released(const char *what, const uint64_t *pfns, unsigned long n,
 		    base->memfree_kb - now.memfree_kb <= (long)MEMFREE_SLACK_KB)
 			break;
 	}
-	diag("%s: %ld/%lu pages still referenced, nr_vmalloc %+ld pages, VmallocUsed %+ld kB, MemFree %+ld kB (slack %lu pages / %lu kB)",
+	diag("%s: %ld/%lu pages still mapped, nr_vmalloc %+ld pages, VmallocUsed %+ld kB, MemFree %+ld kB (slack %lu pages / %lu kB)",
 	     what, busy, n, now.nr_vmalloc - base->nr_vmalloc,
 	     now.vmalloc_used_kb - base->vmalloc_used_kb,
 	     now.memfree_kb - base->memfree_kb, (unsigned long)VMALLOC_SLACK,
 	     (unsigned long)MEMFREE_SLACK_KB);
-	return try < 20;
+	return try < RETRIES;
 }
 
 static void note_close(const struct snap *base)
@@ -560,6 +567,20 @@ out:
 	result(ok, "exit with the mapping alive releases the memory");
 }
 
+#define CHUNK	(1UL << 20)
+
+/* Does @buf hold the words of the pattern at byte offset @off? */
+static int chunk_ok(const unsigned long *buf, unsigned long off,
+		    unsigned long seed)
+{
+	unsigned long i;
+
+	for (i = 0; i < CHUNK / sizeof(*buf); i++)
+		if (buf[i] != pattern(off / sizeof(*buf) + i, seed))
+			return 0;
+	return 1;
+}
+
 /* 6: GUP from another process reads and writes the mapping after close. */
 static void test_remote(void)
 {
@@ -568,6 +589,7 @@ static void test_remote(void)
 	unsigned long *buf = NULL;
 	struct { void *addr; uint64_t pfns_ok; } msg = { 0 };
 	char path[64], c = 0;
+	unsigned long off;
 	pid_t pid;
 	int memfd;
 
@@ -603,15 +625,17 @@ static void test_remote(void)
 		diag("child could not map");
 		goto reap;
 	}
-	buf = malloc(AREA);
+	buf = malloc(CHUNK);
 	if (!buf)
 		goto reap;
-	{
-		struct iovec local = { buf, AREA }, remote = { msg.addr, AREA };
+	for (off = 0; off < AREA; off += CHUNK) {
+		struct iovec local = { buf, CHUNK };
+		struct iovec remote = { (char *)msg.addr + off, CHUNK };
 		ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
 
-		if (n != (ssize_t)AREA || check(buf, AREA, 6) >= 0) {
-			diag("process_vm_readv: %zd, %s", n, strerror(errno));
+		if (n != (ssize_t)CHUNK || !chunk_ok(buf, off, 6)) {
+			diag("process_vm_readv at %#lx: %zd, %s", off, n,
+			     strerror(errno));
 			goto reap;
 		}
 	}
@@ -621,18 +645,26 @@ static void test_remote(void)
 		diag("%s: %s", path, strerror(errno));
 		goto reap;
 	}
-	memset(buf, 0, AREA);
-	if (pread(memfd, buf, AREA, (uintptr_t)msg.addr) != (ssize_t)AREA ||
-	    check(buf, AREA, 6) >= 0) {
-		diag("read of %s: %s", path, strerror(errno));
-		close(memfd);
-		goto reap;
-	}
-	fill(buf, AREA, 66);
-	if (pwrite(memfd, buf, AREA, (uintptr_t)msg.addr) != (ssize_t)AREA) {
-		diag("write of %s: %s", path, strerror(errno));
-		close(memfd);
-		goto reap;
+	for (off = 0; off < AREA; off += CHUNK) {
+		unsigned long *w = buf, i;
+
+		memset(buf, 0, CHUNK);
+		if (pread(memfd, buf, CHUNK, (uintptr_t)msg.addr + off) !=
+		    (ssize_t)CHUNK || !chunk_ok(buf, off, 6)) {
+			diag("read of %s at %#lx: %s", path, off,
+			     strerror(errno));
+			close(memfd);
+			goto reap;
+		}
+		for (i = 0; i < CHUNK / sizeof(*w); i++)
+			w[i] = pattern(off / sizeof(*w) + i, 66);
+		if (pwrite(memfd, buf, CHUNK, (uintptr_t)msg.addr + off) !=
+		    (ssize_t)CHUNK) {
+			diag("write of %s at %#lx: %s", path, off,
+			     strerror(errno));
+			close(memfd);
+			goto reap;
+		}
 	}
 	close(memfd);
 	ok = 1;
@@ -685,8 +717,15 @@ static int fi_setup(const char *dir)
 }
 
 #define FI_AREA		(64 * PAGE)
+/*
+ * Far from every other mapping, so that vm_insert_pages() has to allocate
+ * user page tables (PUD, PMD, PTE pages) the injection can fail.
+ */
+#define FI_ADDR		((void *)0x500000000000UL)
 
 static unsigned long fi_ok, fi_enomem, fi_bad;
+/* Per loop: runs that worked, and that failed in open, ioctl, mmap. */
+static unsigned long fi_stage[4];
 
 /*
  * One open + KCOV_INIT_TRACE + mmap with injection armed (times/space
@@ -716,7 +755,8 @@ static void fi_one(const char *what, int n)
 		goto done;
 	}
 	stage = 2;
-	p = mmap(NULL, FI_AREA, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = mmap(FI_ADDR, FI_AREA, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0);
 	if (p == MAP_FAILED) {
 		err = errno;
 		goto done;
@@ -761,14 +801,23 @@ static void fi_run(const char *what, int n)
 	switch (WEXITSTATUS(status)) {
 	case 0:
 		fi_ok++;
+		fi_stage[0]++;
 		break;
 	case 10: case 11: case 12:
 		fi_enomem++;
+		fi_stage[WEXITSTATUS(status) - 9]++;
 		break;
 	default:
 		diag("%s %d: exit %d", what, n, WEXITSTATUS(status));
 		fi_bad++;
 	}
+}
+
+static void fi_summary(const char *what)
+{
+	diag("%s: %lu worked, ENOMEM from open %lu, KCOV_INIT_TRACE %lu, mmap %lu",
+	     what, fi_stage[0], fi_stage[1], fi_stage[2], fi_stage[3]);
+	memset(fi_stage, 0, sizeof(fi_stage));
 }
 
 static void test_fault_injection(void)
@@ -793,6 +842,7 @@ static void test_fault_injection(void)
 		fi_run("fail_page_alloc times", n);
 	}
 	fi_set(FI_PAGE, "times", "0");
+	fi_summary("fail_page_alloc times=1..16");
 	/* The first n slab allocations of the task fail. */
 	for (n = 1; n <= 16; n++) {
 		snprintf(val, sizeof(val), "%d", n);
@@ -800,6 +850,7 @@ static void test_fault_injection(void)
 		fi_run("failslab times", n);
 	}
 	fi_set(FI_SLAB, "times", "0");
+	fi_summary("failslab times=1..16");
 	/*
 	 * One page allocation fails after n pages succeeded: walks the
 	 * failure through the area's pages, its KASAN shadow and page
@@ -813,6 +864,17 @@ static void test_fault_injection(void)
 	}
 	fi_set(FI_PAGE, "times", "0");
 	fi_set(FI_PAGE, "space", "0");
+	fi_summary("fail_page_alloc space=1..160 times=1");
+	/* One slab allocation fails after n bytes of good ones. */
+	for (n = 64; n <= 8192; n += 64) {
+		snprintf(val, sizeof(val), "%d", n);
+		fi_set(FI_SLAB, "space", val);
+		fi_set(FI_SLAB, "times", "1");
+		fi_run("failslab space", n);
+	}
+	fi_set(FI_SLAB, "times", "0");
+	fi_set(FI_SLAB, "space", "0");
+	fi_summary("failslab space=64..8192 step 64, times=1");
 	fi_set(FI_PAGE, "probability", "0");
 	fi_set(FI_SLAB, "probability", "0");
 	kmsg("pagewise-usertest: fault injection end\n");
@@ -873,6 +935,7 @@ int main(void)
 	printf("# usertest done: %d tests, %d failed\n", tests, failed);
 	fflush(stdout);
 	sync();
-	reboot(RB_POWER_OFF);
+	/* QEMU runs with -no-reboot; there is no ACPI power off with qboot. */
+	reboot(RB_AUTOBOOT);
 	return 0;
 }
