@@ -123,9 +123,9 @@ expect_error "series entry outside a part folder" "must be <partN-folder>/" mk s
 rm "$repo/patches/loose.patch"
 cp "$tmp/series.held" "$repo/series"
 
-# A part that does not apply alone: part 99 changes a file only the
-# first part creates or changes, so it applies after it but not alone.
-f=$(git -C "$tmp/work/linux" diff --name-only base series -- '*.c' | head -1)
+# A part that does not apply alone: part 99 changes a file the first
+# part creates, so it applies after it but not alone.
+f=$(git -C "$tmp/work/linux" diff --name-only --diff-filter=A base series -- '*.c' | head -1)
 if [ -n "$f" ]; then
 	mkdir -p "$repo/patches/part99-dep"
 	git -C "$tmp/work/linux" show "series:$f" >"$tmp/dep.old"
@@ -142,7 +142,7 @@ if [ -n "$f" ]; then
 	rm -r "$repo/patches/part99-dep"
 	cp "$tmp/series.held" "$repo/series"
 else
-	fail "part that does not apply alone: the series touches no .c file"
+	fail "part that does not apply alone: the series creates no .c file"
 fi
 
 # b4 for a part that does not exist.
