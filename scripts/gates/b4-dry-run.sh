@@ -109,8 +109,7 @@ check_part() {
 	[ -n "$cover" ] || die "part $n: b4 wrote no cover letter"
 	# The patch mails are this part's patches, no more, no fewer.
 	for p in $(part_patches "$n"); do
-		awk '/^Subject: / { s = $0; f = 1; next } f && /^[ \t]/ { s = s $0; next }
-			f { print s; exit }' "$TOP/patches/$p" | sed 's/^Subject: \[PATCH\] //'
+		patch_subject "$TOP/patches/$p"
 	done >"$out.want"
 	sort "$out.subjects" >"$out.got.sorted"
 	sort "$out.want" >"$out.want.sorted"

@@ -62,7 +62,7 @@ do_format() {
 	for p in $(series_patches); do
 		f=$TOP/patches/$p
 		fail() { info "$p: $*"; bad=1; }
-		subj=$(sed -n '/^Subject: /{s/^Subject: \[PATCH\] //;p;q}' "$f")
+		subj=$(patch_subject "$f")
 		printf '%s\n' "$subj" | grep -qE '^[a-zA-Z0-9_./, -]+: [^ ]' ||
 			fail "subject '$subj' lacks a 'subsystem: ' prefix"
 		[ ${#subj} -le 75 ] || fail "subject longer than 75 characters"

@@ -55,6 +55,13 @@ series_patches() {
 	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$TOP/series"
 }
 
+# The subject of patch file $1 without "[PATCH] ", unfolded (format-patch
+# folds a long Subject: header over several lines).
+patch_subject() {
+	awk '/^Subject: / { s = $0; f = 1; next } f && /^[ \t]/ { s = s $0; next }
+		f { print s; exit }' "$1" | sed 's/^Subject: \[PATCH\] //'
+}
+
 # The part numbers of the series, in order (from its '# Part N:' headers).
 series_parts() {
 	sed -n 's/^# Part \([0-9][0-9]*\):.*/\1/p' "$TOP/series"
