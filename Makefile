@@ -7,7 +7,7 @@
 WORKDIR ?= $(HOME)/.cache/pagewise
 TOP := $(CURDIR)
 export WORKDIR TOP KERNEL_SRC BASE_REF SUITE FORCE PART SLOW BENCH_REF BOOTS RUNS \
-	SPF_REF SPF_KCONFIG SPF_SCALE BUILD_ONLY
+	SPF_REF SPF_KCONFIG SPF_SCALE BUILD_ONLY MUTANT
 
 DEPS_STAMP := $(WORKDIR)/deps.stamp
 S := $(TOP)/scripts
@@ -29,6 +29,8 @@ help:
 	@echo 'make build-each   compile what each patch can affect (FULL=1: whole kernels)'
 	@echo 'make cross        compile touched objects the KUnit configs skip (x86_64, i386, arm64, riscv, s390)'
 	@echo 'make usertest     part 2 userspace lifecycle test on the x86_64 KUnit kernel'
+	@echo 'make mutate       apply each mutant of kunit/mutants/ and check its tests catch it'
+	@echo '                  (PART=<n>, MUTANT=<name>: narrow; a missed mutant fails)'
 	@echo 'make docs         htmldocs of the Documentation/ dirs the series touches'
 	@echo 'make b4           b4 prep + send -o dry run, each part into its own directory'
 	@echo '                  of $$WORKDIR/outgoing (PART=<n>: that part alone)'
@@ -94,6 +96,11 @@ b4: sync
 .PHONY: usertest
 usertest: sync
 	@$(G)/usertest.sh
+
+# Each mutant rebuilds the KUnit kernel of its arch incrementally.
+.PHONY: mutate
+mutate: sync
+	@$(G)/mutate.sh
 
 # Not a gate: it measures.  BOOTS=10 takes about 8 minutes once both
 # kernels are built (two full defconfig builds the first time).

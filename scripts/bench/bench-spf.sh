@@ -192,26 +192,7 @@ mkdir -p "$initdir"
 gcc -static -O2 -pthread -Wall -o "$initdir/init" "$TOP/scripts/bench/bench-spf.c" ||
 	die "cannot build scripts/bench/bench-spf.c (needs libc6-dev)"
 cpio_img=$initdir/bench-spf.cpio
-if command -v cpio >/dev/null 2>&1; then
-	root=$initdir/root
-	rm -rf "$root"
-	mkdir -p "$root/dev" "$root/proc" "$root/sys"
-	cp "$initdir/init" "$root/init"
-	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$cpio_img"
-else
-	gcc -O2 -o "$initdir/gen_init_cpio" \
-		"$WORKDIR/bench-spf-src-base/usr/gen_init_cpio.c" ||
-		die "cannot build usr/gen_init_cpio"
-	cat >"$initdir/cpio.list" <<EOF
-dir /dev 0755 0 0
-nod /dev/console 0600 0 0 c 5 1
-dir /proc 0755 0 0
-dir /sys 0755 0 0
-file /init $initdir/init 0755 0 0
-EOF
-	"$initdir/gen_init_cpio" "$initdir/cpio.list" >"$cpio_img" ||
-		die "gen_init_cpio failed"
-fi
+make_initramfs "$WORKDIR/bench-spf-src-base" "$initdir/init" "$cpio_img"
 
 if [ -n "$build_only" ]; then
 	info "built in $(($(date +%s) - start))s; BUILD_ONLY: not booting"

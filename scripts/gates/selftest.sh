@@ -148,6 +148,30 @@ fi
 # b4 for a part that does not exist.
 expect_error "PART naming no part" "PART=99 names no part of the series" mk b4 PART=99
 
+# make mutate: unknown part or mutant, a named case that does not exist,
+# a mutant that no longer applies.  Each is refused before any build.
+expect_error "mutate: PART naming no part" "PART=99 names no part of the series" \
+	mk mutate PART=99
+expect_error "mutate: unknown MUTANT" "MUTANT=no-such-mutant: no such mutant" \
+	mk mutate MUTANT=no-such-mutant
+mfile=$(ls "$repo"/kunit/mutants/*/*.patch 2>/dev/null | head -1)
+if [ -n "$mfile" ]; then
+	mname=$(basename "$mfile" .patch)
+	cp "$mfile" "$tmp/mutant.held"
+	sed -i 's/^Catches: .*/Catches: no_suite.no_case/' "$mfile"
+	expect_error "mutate: a case that does not exist" "names suite no_suite, which does not exist" \
+		mk mutate MUTANT="$mname"
+	cp "$tmp/mutant.held" "$mfile"
+	# A context line of the diff no longer matches the tree.
+	awk '!d && /^ / { print " pagewise-selftest: no such line"; d = 1; next } { print }' \
+		"$tmp/mutant.held" >"$mfile"
+	expect_error "mutate: a mutant that no longer applies" "mutant $mname no longer applies to the series \\(.* changed\\)" \
+		mk mutate MUTANT="$mname"
+	cp "$tmp/mutant.held" "$mfile"
+else
+	fail "mutate: no mutant in kunit/mutants/"
+fi
+
 # The review gates catch a style error and a missing sign-off.
 { mail_head "lib: add a badly formatted comment"; cat; } \
 	>"$repo/patches/$p1dir/zz-style.patch" <<'PATCH'

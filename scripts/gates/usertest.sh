@@ -78,17 +78,7 @@ info "building the guest program and the initramfs"
 gcc -static -O2 -Wall -Wextra -Werror -o "$tmp/init" \
 	"$TOP/scripts/gates/guest/scamem-user.c" ||
 	die "cannot build scripts/gates/guest/scamem-user.c (static libc needed)"
-gcc -O2 -o "$tmp/gen_init_cpio" "$src/usr/gen_init_cpio.c" ||
-	die "cannot build gen_init_cpio"
-cat >"$tmp/initramfs.list" <<EOF
-dir /dev 0755 0 0
-nod /dev/console 0600 0 0 c 5 1
-dir /proc 0755 0 0
-dir /sys 0755 0 0
-file /init $tmp/init 0755 0 0
-EOF
-"$tmp/gen_init_cpio" "$tmp/initramfs.list" >"$tmp/initramfs.cpio" ||
-	die "cannot make the initramfs"
+make_initramfs "$src" "$tmp/init" "$tmp/initramfs.cpio"
 
 # The kernel arguments the kunitconfigs ask for on x86_64 (numa=fake=2).
 kargs=

@@ -103,5 +103,26 @@ detached_worktree() {
 		die "cannot check out $2 in $1"
 }
 
+# make_initramfs <kernel source> <static /init binary> <output cpio>:
+# an initramfs with /init, /dev/console, /proc and /sys, made with the
+# kernel's own usr/gen_init_cpio.c (neither cpio(1) nor root needed).
+# The usertest gate and the benchmarks that boot a guest program use it.
+make_initramfs() {
+	[ -f "$1/usr/gen_init_cpio.c" ] || die "no $1/usr/gen_init_cpio.c"
+	_mi_tmp=$(mktemp -d)
+	if ! gcc -O2 -o "$_mi_tmp/gen_init_cpio" "$1/usr/gen_init_cpio.c"; then
+		rm -rf "$_mi_tmp"
+		die "cannot build $1/usr/gen_init_cpio.c"
+	fi
+	printf '%s\n' 'dir /dev 0755 0 0' 'nod /dev/console 0600 0 0 c 5 1' \
+		'dir /proc 0755 0 0' 'dir /sys 0755 0 0' \
+		"file /init $2 0755 0 0" >"$_mi_tmp/list"
+	if ! "$_mi_tmp/gen_init_cpio" "$_mi_tmp/list" >"$3"; then
+		rm -rf "$_mi_tmp"
+		die "cannot make the initramfs $3"
+	fi
+	rm -rf "$_mi_tmp"
+}
+
 # The base tree the static and docs gates compare with.
 BASEWT=$WORKDIR/base-tree

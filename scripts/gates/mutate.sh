@@ -1,0 +1,227 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# make mutate [PART=n] [MUTANT=name]: show that the tests can fail.
+#
+# Each part keeps its mutants in kunit/mutants/<part folder>/<name>.patch:
+# a header, then a diff against the series tip that removes or weakens
+# one check the part relies on.
+#
+#   Mutant: <name>             (the file name without .patch)
+#   Arch: um | x86_64          (the KUnit kernel the catching tests run on)
+#   Catches: <suite.case>[,<suite.case>...] | usertest:<n>
+#   Invariant: <what the check guarantees, in a line>
+#
+# For each mutant the kernel tree is put on a scratch commit (series tip
+# + the mutant, detached HEAD), the KUnit kernel of its arch is rebuilt
+# in its usual build dir (only what the mutant touches recompiles) and
+# the part's suites run; usertest:<n> boots the rebuilt x86_64 kernel
+# with the usertest guest instead.  The mutant is caught when a named case
+# (or usertest test) fails or has no result (crash, hang past the
+# timeout), or the kernel log has a report (KASAN, lockdep, WARN, BUG...).
+# The tree goes back to the series branch afterwards, whatever happens;
+# the next 'make kunit' recompiles the mutated files from ccache.
+# Prints a table (caught, missed, seconds); a missed mutant, a mutant that
+# no longer applies or a named case that does not exist fails the target.
+# MUTATE_ROTATE=<k> runs k mutants, a different k each day (make check).
+
+set -eu
+. "$(dirname "$0")/../lib/common.sh"
+
+mroot=$TOP/kunit/mutants
+results=$WORKDIR/results/mutate
+
+need_tree
+[ -z "$(kgit status --porcelain --untracked-files=no)" ] ||
+	die "$KDIR has uncommitted changes; commit or stash them"
+tip=$(kgit rev-parse --verify -q "refs/heads/series^{commit}") ||
+	die "no branch series in $KDIR (make apply)"
+
+all=$(series_parts | tr '\n' ' ')
+if [ -n "${PART:-}" ]; then
+	case " $all" in
+	*" $PART "*) ;;
+	*) die "PART=$PART names no part of the series (parts: ${all% })" ;;
+	esac
+	parts=$PART
+else
+	parts=$all
+fi
+
+# The mutant files of the selected parts (MUTANT= narrows to one).
+list=
+for n in $parts; do
+	folder=$(part_patches "$n" | head -1 | cut -d/ -f1)
+	for f in "$mroot/$folder"/*.patch; do
+		[ -f "$f" ] || continue
+		[ -z "${MUTANT:-}" ] || [ "$(basename "$f" .patch)" = "$MUTANT" ] ||
+			continue
+		list="$list $f"
+	done
+done
+if [ -z "$list" ]; then
+	[ -z "${MUTANT:-}" ] || die "MUTANT=$MUTANT: no such mutant in part(s) ${parts% }"
+	die "no mutants for part(s) ${parts% } in kunit/mutants/"
+fi
+
+# MUTATE_ROTATE=<k> (the make check gate): only k of them, a different
+# k each day, in turn, so that every mutant runs within a few days.
+if [ -n "${MUTATE_ROTATE:-}" ] && [ -z "${MUTANT:-}" ]; then
+	case $MUTATE_ROTATE in
+	'' | *[!0-9]*) die "MUTATE_ROTATE=$MUTATE_ROTATE is not a number" ;;
+	esac
+	n=$(echo $list | wc -w)
+	day=$(($(date -u +%s) / 86400))
+	list=$(echo $list | tr ' ' '\n' | awk -v n="$n" -v k="$MUTATE_ROTATE" -v d="$day" \
+		'{ f[NR - 1] = $0 } END { for (i = 0; i < k && i < n; i++) print f[(d * k + i) % n] }')
+	info "rotation (day $day): $(for f in $list; do basename "$f" .patch; done | tr '\n' ' ')of $n"
+fi
+
+field() {
+	sed -n "s/^$1:[[:space:]]*//p; /^\$/q" "$2" | head -1
+}
+
+# Validate every mutant before building anything: header, arch, named
+# cases present in the series tip, diff applying to it.
+for f in $list; do
+	name=$(basename "$f" .patch)
+	[ "$(field Mutant "$f")" = "$name" ] ||
+		die "$f: 'Mutant:' must be $name"
+	arch=$(field Arch "$f")
+	case $arch in um | x86_64) ;; *) die "$name: Arch: must be um or x86_64" ;; esac
+	catches=$(field Catches "$f")
+	[ -n "$catches" ] || die "$name: no 'Catches:' line"
+	for c in $(echo "$catches" | tr ',' ' '); do
+		case $c in
+		usertest:*)
+			[ "$arch" = x86_64 ] || die "$name: usertest runs on x86_64 only"
+			t=${c#usertest:}
+			plan=$(sed -n 's/.*TAP version 13\\n1\.\.\([0-9]*\)\\n.*/\1/p' \
+				"$TOP/scripts/gates/guest/scamem-user.c")
+			[ -n "$plan" ] && [ "$t" -ge 1 ] 2>/dev/null && [ "$t" -le "$plan" ] ||
+				die "$name: $c: the usertest has tests 1..${plan:-?}"
+			;;
+		*.*)
+			suite=${c%%.*} case=${c#*.}
+			kgit grep -q -E "\.name = \"$suite\"" "$tip" -- '*.c' ||
+				die "$name: names suite $suite, which does not exist"
+			kgit grep -q -E "KUNIT_CASE[A-Z_]*\($case[,)]" "$tip" -- '*.c' ||
+				die "$name: names case $c, which does not exist"
+			;;
+		*) die "$name: Catches: $c is neither suite.case nor usertest:N" ;;
+		esac
+	done
+	if ! out=$(kgit apply --check --cached 2>&1 <"$f"); then
+		files=$(sed -n 's|^+++ b/||p' "$f" | tr '\n' ' ')
+		die "mutant $name no longer applies to the series (${files% } changed): $(echo "$out" | head -1)"
+	fi
+done
+
+# Back to the series branch.  A mutated x86_64 kernel image must not be
+# booted by 'make usertest' afterwards (kunit.sh rebuilds before it runs;
+# usertest.sh does not): remove it, and usertest asks for 'make kunit'.
+restore() {
+	kgit checkout -q -f series 2>/dev/null || true
+	[ -z "${x86_mutated:-}" ] ||
+		rm -f "$BUILDDIR/kunit-x86_64/arch/x86/boot/bzImage"
+}
+trap restore EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$results"
+table=$results/table.txt
+: >"$table"
+missed=0
+total_start=$(date +%s)
+for f in $list; do
+	name=$(basename "$f" .patch)
+	arch=$(field Arch "$f")
+	catches=$(field Catches "$f")
+	start=$(date +%s)
+	info "$name ($arch): $(field Invariant "$f")"
+
+	kgit checkout -q -f --detach "$tip"
+	kgit apply --index <"$f" || die "$name: git apply failed"
+	kgit -c user.name=mutate -c user.email=mutate@localhost \
+		commit -q --no-verify -m "mutant $name"
+
+	log=$results/$name.log
+	case $catches in
+	usertest:*)
+		x86_mutated=1
+		rc=0
+		ARCH=x86_64 "$TOP/scripts/gates/kunit.sh" >"$log" 2>&1 || rc=$?
+		[ -f "$BUILDDIR/kunit-x86_64/arch/x86/boot/bzImage" ] ||
+			die "$name: the x86_64 kernel did not build; log: $log"
+		"$TOP/scripts/gates/usertest.sh" >>"$log" 2>&1 || true
+		verdict=$(python3 - "$log" "$catches" <<'EOF'
+import re, sys
+log, catches = sys.argv[1], sys.argv[2]
+want = int(catches.split(':')[1])
+text = open(log, errors='replace').read()
+if re.search(rf'^FAILED: test {want} ', text, re.M) or \
+        re.search(rf'^test {want} (failed|printed no result)', text, re.M):
+    print(f'caught: usertest test {want} failed')
+elif 'kernel report:' in text:
+    print('caught: kernel report in the usertest log')
+elif 'did not finish' in text or 'qemu exit status' in text:
+    print('caught: the guest did not finish')
+else:
+    print(f'missed: usertest test {want} passed')
+EOF
+)
+		;;
+	*)
+		[ "$arch" != x86_64 ] || x86_mutated=1
+		rc=0
+		ARCH=$arch "$TOP/scripts/gates/kunit.sh" >"$log" 2>&1 || rc=$?
+		cp "$WORKDIR/results/kernel-$arch.log" "$results/$name.kernel.log" 2>/dev/null || :
+		verdict=$(python3 - "$WORKDIR/results/kunit-$arch.json" \
+			"$results/$name.kernel.log" "$catches" \
+			"$TOP/scripts/lib/kunit-report.py" <<'EOF'
+import importlib.util, json, sys
+js, klog, catches, report_py = sys.argv[1:5]
+spec = importlib.util.spec_from_file_location('kunit_report', report_py)
+mod = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mod)
+status = {}
+try:
+    top = json.load(open(js))
+    for suite in top.get('sub_groups', []):
+        for case, st in mod.leaf_cases(suite):
+            status[f"{suite['name']}.{case}"] = st
+except (OSError, ValueError):
+    pass
+how = []
+for c in catches.split(','):
+    st = status.get(c)
+    if st in ('FAIL', 'ERROR'):
+        how.append(f'{c} {st}')
+    elif st is None:
+        how.append(f'{c} has no result')
+try:
+    for line in open(klog, errors='replace'):
+        m = mod.REPORTS.search(line)
+        if m:
+            how.append(f'kernel report "{line.strip()[:60]}"')
+            break
+except OSError:
+    how.append('no kernel log')
+print('caught: ' + '; '.join(how) if how else
+      'missed: ' + ', '.join(f'{c} {status.get(c)}' for c in catches.split(',')))
+EOF
+)
+		;;
+	esac
+	secs=$(($(date +%s) - start))
+	case $verdict in missed:*) missed=$((missed + 1)) ;; esac
+	printf '%-24s %-7s %5ss  %s\n' "$name" "$arch" "$secs" "$verdict" |
+		tee -a "$table"
+done
+restore
+trap - EXIT
+
+n=$(echo $list | wc -w)
+echo "mutants: $n, caught $((n - missed)), missed $missed," \
+	"$(($(date +%s) - total_start)) s; table: $table"
+[ "$missed" = 0 ]
