@@ -7,7 +7,7 @@
 WORKDIR ?= $(HOME)/.cache/pagewise
 TOP := $(CURDIR)
 export WORKDIR TOP KERNEL_SRC BASE_REF SUITE FORCE PART SLOW BENCH_REF BOOTS RUNS \
-	SPF_REF SPF_KCONFIG SPF_SCALE BUILD_ONLY MUTANT
+	SPF_REF SPF_KCONFIG SPF_SCALE BUILD_ONLY MUTANT KCSAN
 
 DEPS_STAMP := $(WORKDIR)/deps.stamp
 S := $(TOP)/scripts
@@ -25,7 +25,8 @@ help:
 	@echo 'make export       patches/ + series := commits base..series'
 	@echo 'make status       do branch and patches/ agree? (non-zero if not)'
 	@echo 'make kunit        build and run every suite (ARCH=um|x86_64|x86_64-mm, SUITE=<glob>,'
-	@echo '                  SLOW=1 adds the slow benchmark cases)'
+	@echo '                  SLOW=1 adds the slow benchmark cases, KCSAN=1: x86_64 with KCSAN'
+	@echo '                  instead of KASAN)'
 	@echo 'make build-each   compile what each patch can affect (FULL=1: whole kernels)'
 	@echo 'make cross        compile touched objects the KUnit configs skip (x86_64, i386, arm64, riscv, s390)'
 	@echo 'make usertest     part 2 userspace lifecycle test on the x86_64 KUnit kernel'

@@ -16,12 +16,27 @@
 # options for one arch only (as --kconfig_add), '# kernel_args-<arch>:'
 # lines kernel command line arguments and '# qemu_args-<arch>:' lines QEMU
 # arguments.
+# KCSAN=1 builds the x86_64 kernel with KCSAN instead of KASAN (the data
+# race detector; the two exclude each other), in its own build dir
+# (kunit-x86_64-kcsan): configs/debug*.config without their KASAN lines,
+# plus configs/kcsan.config.  UML has no KCSAN.  Any KCSAN report fails
+# the run like any other report.
 
 set -eu
 . "$(dirname "$0")/../lib/common.sh"
 
 ARCHES="um x86_64 x86_64-mm"
-arches=${ARCH:-$ARCHES}
+kcsan=${KCSAN:-0}
+case $kcsan in
+0) arches=${ARCH:-$ARCHES} ;;
+1)
+	arches=${ARCH:-x86_64 x86_64-mm}
+	case " $arches " in
+	*" um "*) die "KCSAN=1: UML has no KCSAN (ARCH=x86_64 or x86_64-mm)" ;;
+	esac
+	;;
+*) die "KCSAN=$kcsan: 1 or nothing" ;;
+esac
 for a in $arches; do
 	case " $ARCHES " in
 	*" $a "*) ;;
@@ -72,11 +87,13 @@ for a in $arches; do
 	expected=$(expected_for "$a")
 	[ -n "$expected" ] || continue
 	need_space 8000
-	bdir=$BUILDDIR/kunit-$a
+	sfx=
+	[ "$kcsan" = 0 ] || sfx=-kcsan
+	bdir=$BUILDDIR/kunit-$a$sfx
 	mkdir -p "$bdir"
 	set -- --build_dir="$bdir" --jobs="$(nproc)" --timeout=1200 \
 		--make_options="CC=$cc" --make_options="HOSTCC=$cc" \
-		--json="$results/kunit-$a.json"
+		--json="$results/kunit-$a$sfx.json"
 	qemu_extra=
 	for f in $(configs_for "$a" | cut -d' ' -f1); do
 		set -- "$@" --kunitconfig="$f"
@@ -90,17 +107,31 @@ for a in $arches; do
 			qemu_extra="$qemu_extra $o"
 		done
 	done
-	set -- "$@" --kunitconfig="$TOP/configs/debug.config"
+	dbg="$TOP/configs/debug.config"
 	[ ! -f "$TOP/configs/debug-${a%%-*}.config" ] ||
-		set -- "$@" --kunitconfig="$TOP/configs/debug-${a%%-*}.config"
+		dbg="$dbg $TOP/configs/debug-${a%%-*}.config"
+	if [ "$kcsan" = 1 ]; then
+		# The debug fragments without KASAN, then KCSAN.
+		i=0
+		for f in $dbg; do
+			i=$((i + 1))
+			grep -v '^CONFIG_KASAN' "$f" >"$bdir/debug-nokasan-$i.config"
+			set -- "$@" --kunitconfig="$bdir/debug-nokasan-$i.config"
+		done
+		set -- "$@" --kunitconfig="$TOP/configs/kcsan.config"
+	else
+		for f in $dbg; do
+			set -- "$@" --kunitconfig="$f"
+		done
+	fi
 	[ "$a" = um ] ||
 		set -- "$@" --arch="${a%%-*}" --qemu_args="-smp 2 -m 2048$qemu_extra"
 	[ "${SLOW:-0}" = 1 ] || set -- "$@" --filter='speed>slow'
 	[ "$suite_glob" = '*' ] || set -- "$@" "$suite_glob"
 
 	info "$a: building and running ($(echo $expected | tr '\n' ' '))"
-	rm -f "$results/kunit-$a.json" "$bdir/test.log"
-	log=$results/kunit-$a.out
+	rm -f "$results/kunit-$a$sfx.json" "$bdir/test.log"
+	log=$results/kunit-$a$sfx.out
 	rc=0
 	(cd "$KDIR" && ./tools/testing/kunit/kunit.py run "$@") >"$log" 2>&1 || rc=$?
 	if [ ! -f "$bdir/test.log" ]; then
@@ -109,9 +140,9 @@ for a in $arches; do
 		status=1
 		continue
 	fi
-	cp "$bdir/test.log" "$results/kernel-$a.log"
+	cp "$bdir/test.log" "$results/kernel-$a$sfx.log"
 	python3 "$TOP/scripts/lib/kunit-report.py" --arch "$a" \
-		--json "$results/kunit-$a.json" --log "$results/kernel-$a.log" \
+		--json "$results/kunit-$a$sfx.json" --log "$results/kernel-$a$sfx.log" \
 		--kunit-rc "$rc" $expected || status=1
 done
 exit $status
