@@ -820,11 +820,32 @@ static void fi_summary(const char *what)
 	memset(fi_stage, 0, sizeof(fi_stage));
 }
 
+/*
+ * One fi_run() per value of @knob ("times": the first n allocations
+ * fail; "space": one fails after n units of good ones) of fault attribute
+ * @dir, from @from to @to by @step; disarmed afterwards.
+ */
+static void fi_sweep(const char *dir, const char *knob, int from, int to,
+		     int step, const char *what)
+{
+	char val[32];
+	int n;
+
+	for (n = from; n <= to; n += step) {
+		snprintf(val, sizeof(val), "%d", n);
+		fi_set(dir, knob, val);
+		if (strcmp(knob, "times"))
+			fi_set(dir, "times", "1");
+		fi_run(what, n);
+	}
+	fi_set(dir, "times", "0");
+	fi_set(dir, "space", "0");
+}
+
 static void test_fault_injection(void)
 {
 	struct snap base;
-	char val[32];
-	int n, ok = 0;
+	int ok = 0;
 
 	if (access(FI_PAGE, F_OK) || access(FI_SLAB, F_OK) ||
 	    access("/proc/self/make-it-fail", F_OK)) {
@@ -836,44 +857,20 @@ static void test_fault_injection(void)
 	snapshot(&base);
 	kmsg("pagewise-usertest: fault injection begin\n");
 	/* The first n page allocations of the task fail. */
-	for (n = 1; n <= 16; n++) {
-		snprintf(val, sizeof(val), "%d", n);
-		fi_set(FI_PAGE, "times", val);
-		fi_run("fail_page_alloc times", n);
-	}
-	fi_set(FI_PAGE, "times", "0");
+	fi_sweep(FI_PAGE, "times", 1, 16, 1, "fail_page_alloc times");
 	fi_summary("fail_page_alloc times=1..16");
 	/* The first n slab allocations of the task fail. */
-	for (n = 1; n <= 16; n++) {
-		snprintf(val, sizeof(val), "%d", n);
-		fi_set(FI_SLAB, "times", val);
-		fi_run("failslab times", n);
-	}
-	fi_set(FI_SLAB, "times", "0");
+	fi_sweep(FI_SLAB, "times", 1, 16, 1, "failslab times");
 	fi_summary("failslab times=1..16");
 	/*
 	 * One page allocation fails after n pages succeeded: walks the
 	 * failure through the area's pages, its KASAN shadow and page
 	 * tables, and the user page tables of vm_insert_pages().
 	 */
-	for (n = 1; n <= 160; n++) {
-		snprintf(val, sizeof(val), "%d", n);
-		fi_set(FI_PAGE, "space", val);
-		fi_set(FI_PAGE, "times", "1");
-		fi_run("fail_page_alloc space", n);
-	}
-	fi_set(FI_PAGE, "times", "0");
-	fi_set(FI_PAGE, "space", "0");
+	fi_sweep(FI_PAGE, "space", 1, 160, 1, "fail_page_alloc space");
 	fi_summary("fail_page_alloc space=1..160 times=1");
 	/* One slab allocation fails after n bytes of good ones. */
-	for (n = 64; n <= 8192; n += 64) {
-		snprintf(val, sizeof(val), "%d", n);
-		fi_set(FI_SLAB, "space", val);
-		fi_set(FI_SLAB, "times", "1");
-		fi_run("failslab space", n);
-	}
-	fi_set(FI_SLAB, "times", "0");
-	fi_set(FI_SLAB, "space", "0");
+	fi_sweep(FI_SLAB, "space", 64, 8192, 64, "failslab space");
 	fi_summary("failslab space=64..8192 step 64, times=1");
 	fi_set(FI_PAGE, "probability", "0");
 	fi_set(FI_SLAB, "probability", "0");
