@@ -50,6 +50,8 @@ help:
 	@echo '                  BUILD_ONLY=1, SPF_KCONFIG=tiny)'
 	@echo '                  (bench-pfn, bench-bio, bench-spf, bench-vmemmap measure parts 1,'
 	@echo '                  3 and 4, which are in v1 only until their v2 issues land)'
+	@echo 'make plugin       build the pwcount TCG plugin into $$WORKDIR/plugin (docs/tcg-counts.md)'
+	@echo 'make bench-counts-validate  pwcount plugin validation in QEMU (RUNS=<boots>)'
 	@echo 'make quick-check  gates that need no kernel build'
 	@echo 'make check        every gate; prints "N passed, N failed"'
 	@echo 'WORKDIR=$(WORKDIR)  KERNEL_SRC=<your git tree>  BASE_REF=<ref, default HEAD>'
@@ -144,3 +146,13 @@ check: have-base
 ifdef ARCH
 export ARCH
 endif
+
+# The pwcount TCG plugin (docs/tcg-counts.md): deterministic counts per
+# operation under TCG.  Not a gate.  The validation boots the x86_64 KUnit
+# kernel (PWCOUNT_KERNEL=<bzImage> for another).
+.PHONY: plugin bench-counts-validate
+plugin:
+	@$(B)/plugin/build.sh
+
+bench-counts-validate:
+	@$(B)/plugin/validate.sh
