@@ -7,7 +7,7 @@
 WORKDIR ?= $(HOME)/.cache/pagewise
 TOP := $(CURDIR)
 export WORKDIR TOP KERNEL_SRC BASE_REF SUITE FORCE PART SLOW BENCH_REF BOOTS RUNS \
-	SPF_REF SPF_KCONFIG SPF_SCALE BUILD_ONLY MUTANT KCSAN
+	SPF_REF SPF_KCONFIG SPF_SCALE BUILD_ONLY MUTANT MUTATE_ROTATE KCSAN
 
 DEPS_STAMP := $(WORKDIR)/deps.stamp
 S := $(TOP)/scripts
@@ -50,6 +50,7 @@ help:
 	@echo '                  BUILD_ONLY=1, SPF_KCONFIG=tiny)'
 	@echo '                  (bench-pfn, bench-bio, bench-spf, bench-vmemmap measure parts 1,'
 	@echo '                  3 and 4, which are in v1 only until their v2 issues land)'
+	@echo 'make spf-selftests  part 3: stock mm selftests in QEMU, sysctl on and off (SPF_KERNEL=<bzImage>)'
 	@echo 'make plugin       build the pwcount TCG plugin into $$WORKDIR/plugin (docs/tcg-counts.md)'
 	@echo 'make bench-counts-validate  pwcount plugin validation in QEMU (RUNS=<boots>)'
 	@echo 'make quick-check  gates that need no kernel build'
@@ -156,3 +157,11 @@ plugin:
 
 bench-counts-validate:
 	@$(B)/plugin/validate.sh
+
+# Part 3: the stock mm selftests (built static from a worktree of the
+# series branch) in QEMU with vm.speculative_page_fault on and off
+# (docs/part3-selftests.md).  Not a gate; SPF_KERNEL=<bzImage>,
+# SPF_SYSCTL, SPF_TESTS, SPF_TEST_TIMEOUT: see the script.
+.PHONY: spf-selftests
+spf-selftests: have-base
+	@$(B)/mm-selftests.sh
