@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Page-fault benchmarks for part 3 of the series (speculative page
- * faults), run by scripts/bench-spf.sh as PID 1 of an initramfs in QEMU.
+ * faults), run by scripts/bench/bench-spf.sh as PID 1 of an initramfs in
+ * QEMU.
  *
  * As /init it mounts devtmpfs, proc and sysfs, reads "spfbench=0|1",
  * "spfscale=<percent>" and "spfonly=<benchmark prefixes, comma-separated>"
@@ -15,13 +16,21 @@
  * for all of them on a 6.12 kernel in QEMU TCG -smp 2 at spfscale=100,
  * the sizes below):
  *
+ *   pft_single        pft_shared_t1 in the main thread, before any other
+ *                     thread exists: a single-threaded mm, where the
+ *                     series does not try speculatively
  *   pft_shared_t1/t2  one 64 MiB anonymous vma (MADV_NOHUGEPAGE),
  *                     touched once so that its anon_vma and PTE tables
  *                     exist; 1 or 2 threads write one byte per page of
  *                     disjoint, interleaved 2 MiB slices; MADV_DONTNEED
- *                     between the 16 rounds (the page tables stay)
+ *                     between the 16 rounds, in 1 MiB pieces so that the
+ *                     page tables stay (PT_RECLAIM frees the PTE table of
+ *                     a zap over a whole PMD range)
  *   pft_separate_t2   the same with one 32 MiB vma per thread, PROT_NONE
  *                     gaps between them so that they cannot merge
+ *   shm_shared_t2     pft_shared_t2 on a MAP_SHARED anonymous (shmem) vma:
+ *                     never speculative; write faults on pages that stay
+ *                     in the shmem page cache
  *   page_fault1_t1/t2 each thread: mmap 32 MiB, touch every page, munmap;
  *                     32 times in all (PTE tables allocated and freed)
  *   mmap_munmap_t1    mmap + munmap of an untouched 128 MiB, 50000 times
@@ -39,20 +48,31 @@
  *   spf: signal <case> <signal> <si_code> addr=ok|wrong
  * and bench-spf.sh compares these lines between the kernels.
  *
+ * The fault loops of pft_single, pft_shared_t1/t2, pft_separate_t2,
+ * shm_shared_t2 and page_fault1_t2 are pwcount regions (enum region; one
+ * op per page written), their threads pinned one per CPU: under the
+ * pwcount TCG plugin (scripts/bench/plugin/) QEMU reports instructions
+ * and cross-vCPU cache-line transfers per fault.  The markers are no-ops
+ * otherwise.
+ *
  * Output, one line each, all starting with "spf: ":
+ *   spf: region <id> <name>
  *   spf: result <name> <value> <unit> [key=value...]
  *   spf: vmstat <name> pgfault=<delta> spf_...=<delta> vma_lock_...=<delta>
+ *               nr_page_table_pages=<signed delta>
  *   spf: done
  * and "spf: error <text>" when something fails.  All rates are higher
  * is better; times come from CLOCK_MONOTONIC.
  *
- * Build: gcc -static -O2 -pthread -Wall -o init bench-spf.c
+ * Build: gcc -static -O2 -pthread -Wall -o init bench-spf.c (the include
+ * path of plugin/pwcount.h is relative to this file)
  */
 
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -67,6 +87,8 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "plugin/pwcount.h"
 
 #define SYSCTL_PATH	"/proc/sys/vm/speculative_page_fault"
 #define PAGE_SZ		4096UL
@@ -151,7 +173,8 @@ struct vmsnap {
 static int interesting(const char *name)
 {
 	return !strcmp(name, "pgfault") || !strncmp(name, "spf_", 4) ||
-	       !strncmp(name, "vma_lock_", 9);
+	       !strncmp(name, "vma_lock_", 9) ||
+	       !strcmp(name, "nr_page_table_pages");
 }
 
 static void vmstat_read(struct vmsnap *s)
@@ -181,7 +204,8 @@ static void vmstat_print(const char *bench, const struct vmsnap *a,
 
 	printf("spf: vmstat %s", bench);
 	for (i = 0; i < a->nr && i < b->nr; i++)
-		printf(" %s=%llu", b->name[i], b->val[i] - a->val[i]);
+		printf(" %s=%lld", b->name[i],
+		       (long long)(b->val[i] - a->val[i]));
 	printf("\n");
 }
 
@@ -238,10 +262,110 @@ static void touch(char *p, size_t len)
 		((volatile char *)p)[off] = 1;
 }
 
+/*
+ * MADV_DONTNEED in 1 MiB pieces: since 6.14 (PT_RECLAIM) a zap that
+ * covers a whole PMD range frees the emptied PTE table, and the next
+ * round would measure table allocation instead of the faults on an
+ * existing table.  A piece below 2 MiB never covers a PMD range.
+ */
+#define DONTNEED_PIECE	(1UL << 20)
+
 static void dontneed(char *p, size_t len)
 {
-	if (madvise(p, len, MADV_DONTNEED))
-		fatal("madvise(MADV_DONTNEED)");
+	size_t off, n;
+
+	for (off = 0; off < len; off += n) {
+		n = len - off < DONTNEED_PIECE ? len - off : DONTNEED_PIECE;
+		if (madvise(p + off, n, MADV_DONTNEED))
+			fatal("madvise(MADV_DONTNEED)");
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * pwcount regions (scripts/bench/plugin/pwcount.h): each fault loop is
+ * a region, one op per page written (one fault each), so that the
+ * plugin, when QEMU loads it, reports instructions and cache-line
+ * transfers per fault.  Without the plugin the markers are no-ops.
+ * Each benchmark prints "spf: region <id> <name>" first.
+ */
+enum region {
+	RG_NONE,
+	RG_PFT_SINGLE,
+	RG_PFT_SHARED_T1,
+	RG_PFT_SHARED_T2,
+	RG_PFT_SEPARATE_T2,
+	RG_SHM_SHARED_T2,
+	RG_PAGE_FAULT1_T2,
+};
+
+/* Keep the calling thread on cpu (regions are per vCPU). */
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		fatal("sched_setaffinity");
+}
+
+static void unpin(void)
+{
+	cpu_set_t set;
+	int i;
+
+	CPU_ZERO(&set);
+	for (i = 0; i < CPU_SETSIZE; i++)
+		CPU_SET(i, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		fatal("sched_setaffinity");
+}
+
+/*
+ * touch() as a region: one write per page, each a fault.  The region id
+ * is an immediate of the marker instruction, hence the switch.
+ */
+#define TOUCH_REGION(id, p, len)					\
+	do {								\
+		size_t off_;						\
+		PWCOUNT_START(id);					\
+		for (off_ = 0; off_ < (len); off_ += PAGE_SZ) {	\
+			PWCOUNT_OP(id);					\
+			((volatile char *)(p))[off_] = 1;		\
+		}							\
+		PWCOUNT_STOP(id);					\
+	} while (0)
+
+static void touch_counted(char *p, size_t len, enum region rg)
+{
+	switch (rg) {
+	case RG_PFT_SINGLE:
+		TOUCH_REGION(RG_PFT_SINGLE, p, len);
+		break;
+	case RG_PFT_SHARED_T1:
+		TOUCH_REGION(RG_PFT_SHARED_T1, p, len);
+		break;
+	case RG_PFT_SHARED_T2:
+		TOUCH_REGION(RG_PFT_SHARED_T2, p, len);
+		break;
+	case RG_PFT_SEPARATE_T2:
+		TOUCH_REGION(RG_PFT_SEPARATE_T2, p, len);
+		break;
+	case RG_SHM_SHARED_T2:
+		TOUCH_REGION(RG_SHM_SHARED_T2, p, len);
+		break;
+	case RG_PAGE_FAULT1_T2:
+		TOUCH_REGION(RG_PAGE_FAULT1_T2, p, len);
+		break;
+	default:
+		touch(p, len);
+	}
+}
+
+static void region_name(enum region rg, const char *name)
+{
+	say("region %d %s", rg, name);
 }
 
 /* ------------------------------------------------------------------ */
@@ -257,6 +381,7 @@ struct worker {
 	char *base;		/* JOB_SLICES: shared area; JOB_WHOLE: own vma */
 	size_t len;
 	unsigned long iters;	/* JOB_PF1, JOB_MMAP */
+	enum region region;	/* of its fault loop, or RG_NONE */
 	double t_start, t_end;	/* of its part of the last round */
 };
 
@@ -269,7 +394,7 @@ static void do_slices(struct worker *w)
 	size_t off;
 
 	for (off = w->id * SLICE_SZ; off < w->len; off += w->nr * SLICE_SZ)
-		touch(w->base + off, SLICE_SZ);
+		touch_counted(w->base + off, SLICE_SZ, w->region);
 }
 
 /* mmap, (touch every page,) munmap, w->iters times */
@@ -285,7 +410,7 @@ static void map_loop(struct worker *w, int populate)
 			fatal("mmap");
 		if (populate) {
 			nohuge(p, w->len);
-			touch(p, w->len);
+			touch_counted(p, w->len, w->region);
 		}
 		if (munmap(p, w->len))
 			fatal("munmap");
@@ -305,7 +430,10 @@ static void do_mmap(struct worker *w)
 static void *worker_fn(void *arg)
 {
 	struct worker *w = arg;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
+	/* One thread per CPU: each region stays on one vCPU. */
+	pin(ncpu > 0 ? w->id % ncpu : 0);
 	for (;;) {
 		pthread_barrier_wait(&bar_start);
 		w->t_start = now();
@@ -314,7 +442,7 @@ static void *worker_fn(void *arg)
 			do_slices(w);
 			break;
 		case JOB_WHOLE:
-			touch(w->base, w->len);
+			touch_counted(w->base, w->len, w->region);
 			break;
 		case JOB_PF1:
 			do_pf1(w);
@@ -342,6 +470,7 @@ static void start_workers(int nr)
 	for (i = 0; i < nr; i++) {
 		workers[i].id = i;
 		workers[i].nr = nr;
+		workers[i].region = RG_NONE;
 		errno = pthread_create(&workers[i].tid, NULL, worker_fn,
 				       &workers[i]);
 		if (errno)
@@ -424,10 +553,93 @@ static void pft_shared(int nr)
 	touch(p, len);		/* anon_vma and page tables */
 	dontneed(p, len);
 	start_workers(nr);
+	region_name(nr == 1 ? RG_PFT_SHARED_T1 : RG_PFT_SHARED_T2, name);
 	for (i = 0; i < nr; i++) {
 		workers[i].job = JOB_SLICES;
 		workers[i].base = p;
 		workers[i].len = len;
+		workers[i].region = nr == 1 ? RG_PFT_SHARED_T1 :
+				    nr == 2 ? RG_PFT_SHARED_T2 : RG_NONE;
+	}
+	vmstat_read(&a);
+	for (r = 0; r < rounds; r++) {
+		secs += round_once();
+		dontneed(p, len);
+	}
+	vmstat_read(&b);
+	stop_workers();
+	munmap(p, len);
+	result_rate(name, (double)rounds * (len / PAGE_SZ), secs, "faults/s");
+	vmstat_print(name, &a, &b);
+}
+
+/*
+ * pft_single: pft_shared_t1 in the main thread of a process that has no
+ * other thread (mm_users 1): the series does not try speculatively there
+ * (nothing to gain without another thread), so this is an ineligible
+ * first-touch fault.  Run before any thread was created.
+ */
+static void pft_single(void)
+{
+	size_t len = pft_len();
+	unsigned long r, rounds = pft_rounds();
+	struct vmsnap a, b;
+	double t0, secs = 0;
+	char *p;
+
+	region_name(RG_PFT_SINGLE, "pft_single");
+	pin(0);
+	p = map_aligned(len, PROT_READ | PROT_WRITE);
+	nohuge(p, len);
+	touch(p, len);
+	dontneed(p, len);
+	vmstat_read(&a);
+	for (r = 0; r < rounds; r++) {
+		t0 = now();
+		touch_counted(p, len, RG_PFT_SINGLE);
+		secs += now() - t0;
+		dontneed(p, len);
+	}
+	vmstat_read(&b);
+	unpin();
+	munmap(p, len);
+	result_rate("pft_single", (double)rounds * (len / PAGE_SZ), secs,
+		    "faults/s");
+	vmstat_print("pft_single", &a, &b);
+}
+
+/*
+ * shm_shared_t2: pft_shared_t2 on a MAP_SHARED anonymous (shmem) vma,
+ * which is never speculative: write faults on pages that stay in the
+ * shmem page cache (touched once before, only the PTEs are zapped
+ * between rounds), under the per-VMA lock on every kernel.
+ */
+static void shm_shared(int nr)
+{
+	size_t len = pft_len();
+	unsigned long r, rounds = pft_rounds();
+	struct vmsnap a, b;
+	char name[32];
+	double secs = 0;
+	char *p;
+	int i;
+
+	snprintf(name, sizeof(name), "shm_shared_t%d", nr);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		fatal("mmap(MAP_SHARED | MAP_ANONYMOUS)");
+	nohuge(p, len);
+	touch(p, len);		/* shmem pages and page tables */
+	dontneed(p, len);
+	start_workers(nr);
+	if (nr == 2)
+		region_name(RG_SHM_SHARED_T2, name);
+	for (i = 0; i < nr; i++) {
+		workers[i].job = JOB_SLICES;
+		workers[i].base = p;
+		workers[i].len = len;
+		workers[i].region = nr == 2 ? RG_SHM_SHARED_T2 : RG_NONE;
 	}
 	vmstat_read(&a);
 	for (r = 0; r < rounds; r++) {
@@ -458,10 +670,13 @@ static void pft_separate(int nr)
 		dontneed(vma[i], len);
 	}
 	start_workers(nr);
+	if (nr == 2)
+		region_name(RG_PFT_SEPARATE_T2, name);
 	for (i = 0; i < nr; i++) {
 		workers[i].job = JOB_WHOLE;
 		workers[i].base = vma[i];
 		workers[i].len = len;
+		workers[i].region = nr == 2 ? RG_PFT_SEPARATE_T2 : RG_NONE;
 	}
 	vmstat_read(&a);
 	for (r = 0; r < rounds; r++) {
@@ -488,10 +703,13 @@ static void page_fault1(int nr)
 
 	snprintf(name, sizeof(name), "page_fault1_t%d", nr);
 	start_workers(nr);
+	if (nr == 2)
+		region_name(RG_PAGE_FAULT1_T2, name);
 	for (i = 0; i < nr; i++) {
 		workers[i].job = JOB_PF1;
 		workers[i].len = len;
 		workers[i].iters = iters;
+		workers[i].region = nr == 2 ? RG_PAGE_FAULT1_T2 : RG_NONE;
 	}
 	vmstat_read(&a);
 	secs = round_once();
@@ -916,12 +1134,16 @@ int main(int argc, char **argv)
 
 	if (want("signals"))
 		signals();
+	if (want("pft_single"))
+		pft_single();
 	if (want("pft_shared_t1"))
 		pft_shared(1);
 	if (want("pft_shared_t2"))
 		pft_shared(2);
 	if (want("pft_separate_t2"))
 		pft_separate(2);
+	if (want("shm_shared_t2"))
+		shm_shared(2);
 	if (want("page_fault1_t1"))
 		page_fault1(1);
 	if (want("page_fault1_t2"))

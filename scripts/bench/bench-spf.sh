@@ -2,17 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Part 3 measurements: userspace page-fault benchmarks (the performance
-# plan of the part 3 design, section 5; scripts/bench-spf.c) on three
-# kernels:
+# plan of the part 3 design, section 5; scripts/bench/bench-spf.c) on
+# three kernels:
 #
-#   A  'base' (6.12)
+#   A  'base' (Linux 7.3)
 #   B  the series at $SPF_REF with vm.speculative_page_fault=0
 #   C  the same bzImage as B with vm.speculative_page_fault=1
 #
-# Two x86_64 kernels are built alike from x86_64_defconfig (or
-# tinyconfig, see SPF_KCONFIG) plus configs/bench.config,
+# Two x86_64 kernels are built alike from tinyconfig (or
+# x86_64_defconfig, see SPF_KCONFIG) plus configs/bench.config,
 # CONFIG_PER_VMA_LOCK_STATS=y and THP (the series one also with
-# CONFIG_SPECULATIVE_PAGE_FAULT=y), each in a detached worktree of $KDIR
+# CONFIG_SPECULATIVE_PAGE_FAULT=y and its counters,
+# CONFIG_SPECULATIVE_PAGE_FAULT_STATS=y), each in a detached worktree of $KDIR
 # ($WORKDIR/bench-spf-src-{base,series}: the kernel tree's own checkout
 # is never touched) and build dir ($BUILDDIR/bench-spf-{base,series}-
 # $SPF_KCONFIG).  Every requested option must survive olddefconfig.
@@ -20,7 +21,20 @@
 # all three; it reads "spfbench=0|1" from the kernel command line and
 # sets the sysctl (which A does not have), runs the benchmarks, prints
 # one "spf: result" line and the /proc/vmstat deltas (pgfault, spf_*,
-# vma_lock_*) per benchmark, and powers off.
+# vma_lock_*, nr_page_table_pages) per benchmark, and powers off.
+#
+# Counts (PWCOUNT=1, the default): every boot runs under the pwcount TCG
+# plugin (scripts/bench/plugin/, docs/tcg-counts.md), built first with
+# scripts/bench/plugin/build.sh.  bench-spf.c marks each measured fault
+# loop as a region, one op per fault, its threads pinned one per vCPU;
+# the report of each boot ($out/pwcount-<kernel>-<boot>.txt, kernel
+# symbols from the kernel's System.map, booted with nokaslr) must be
+# complete and hold every region the guest announced ("spf: region <id>
+# <name>"), or the boot counts as failed.  The summary gives per fault
+# and kernel: instructions, write and read cache-line transfers between
+# the vCPUs (min-max over the boots), and the lines that transferred
+# most in the first boot of each kernel.  The timings are then those of
+# an instrumented guest (3-8x slower): do not quote them.
 #
 # The kernels are booted RUNS times (default 3) in QEMU TCG (-smp 2,
 # MTTCG, 2 GiB, transparent_hugepage=never), interleaved A B C A B C...
@@ -42,15 +56,18 @@
 #   BUILD_ONLY=1      build the kernels and the initramfs, boot nothing
 #   SUMMARY_ONLY=1    build and boot nothing, summarise the logs again
 #   SPF_SCALE=<n>     work per benchmark in percent of the sizes in
-#                     bench-spf.c (default 200: a boot takes 40-50 s)
+#                     bench-spf.c (default 50 with PWCOUNT=1, 200
+#                     without)
+#   PWCOUNT=0         boot without the plugin (timings only)
 #   SPF_ONLY=<list>   only the benchmarks whose names start with one of
 #                     these comma-separated prefixes
 #   BOOT_TIMEOUT=<s>  timeout of one boot (default 900)
-#   SPF_KCONFIG=tiny  start from tinyconfig instead of x86_64_defconfig,
-#                     plus what the benchmark needs (serial console, ACPI
-#                     power off, futex, madvise, memcg, THP...): about a
+#   SPF_KCONFIG=tiny  (the default) start from tinyconfig plus what the
+#                     benchmark needs (serial console, ACPI power off,
+#                     futex, madvise, memcg, shmem, THP...): about a
 #                     third of the objects, for a loaded 2-core host; the
 #                     mm code measured is the same
+#   SPF_KCONFIG=defconfig  start from x86_64_defconfig instead
 
 set -eu
 # shellcheck source=scripts/common.sh disable=SC1091
@@ -58,12 +75,17 @@ set -eu
 
 spf_ref=${SPF_REF:-refs/heads/$BRANCH}
 runs=${RUNS:-3}
-scale=${SPF_SCALE:-200}
+pwcount=${PWCOUNT:-1}
+case $pwcount in
+0) scale=${SPF_SCALE:-200} ;;
+1) scale=${SPF_SCALE:-50} ;;
+*) die "PWCOUNT=$pwcount: 0 or 1" ;;
+esac
 boot_timeout=${BOOT_TIMEOUT:-900}
 build_only=${BUILD_ONLY:-}
 summary_only=${SUMMARY_ONLY:-}
 only=${SPF_ONLY:-}
-kconf=${SPF_KCONFIG:-defconfig}
+kconf=${SPF_KCONFIG:-tiny}
 case $kconf in
 defconfig) kconf_target=x86_64_defconfig ;;
 tiny) kconf_target=tinyconfig ;;
@@ -121,7 +143,7 @@ CONFIG_SERIAL_8250=y
 CONFIG_SERIAL_8250_CONSOLE=y
 CONFIG_BINFMT_ELF=y
 CONFIG_PROC_FS=y
-CONFIG_PROC_SYSCTL=y
+CONFIG_SYSCTL=y
 CONFIG_SYSFS=y
 CONFIG_FUTEX=y
 CONFIG_POSIX_TIMERS=y
@@ -135,8 +157,10 @@ CONFIG_MEMCG=y
 CONFIG_HYPERVISOR_GUEST=y
 CONFIG_HIGH_RES_TIMERS=y
 CONFIG_NO_HZ_IDLE=y
+CONFIG_SHMEM=y
 EOF
-	[ "$1" = base ] || echo 'CONFIG_SPECULATIVE_PAGE_FAULT=y'
+	[ "$1" = base ] || printf '%s\n' 'CONFIG_SPECULATIVE_PAGE_FAULT=y' \
+		'CONFIG_SPECULATIVE_PAGE_FAULT_STATS=y'
 }
 
 # Configure and build kernel $1 (base|series) from its worktree.
@@ -193,17 +217,23 @@ gcc -static -O2 -pthread -Wall -o "$initdir/init" "$TOP/scripts/bench/bench-spf.
 	die "cannot build scripts/bench/bench-spf.c (needs libc6-dev)"
 cpio_img=$initdir/bench-spf.cpio
 make_initramfs "$WORKDIR/bench-spf-src-base" "$initdir/init" "$cpio_img"
+plugin=
+if [ "$pwcount" = 1 ]; then
+	plugin=$("$TOP/scripts/bench/plugin/build.sh" | tail -n 1) ||
+		die "cannot build the pwcount plugin (PWCOUNT=0 boots without it)"
+fi
 
 if [ -n "$build_only" ]; then
 	info "built in $(($(date +%s) - start))s; BUILD_ONLY: not booting"
 	exit 0
 fi
 
-rm -f "$out"/boot-*.log
+rm -f "$out"/boot-*.log "$out"/pwcount-*.txt
 {
 	echo "base:   $(kgit log -1 --format='%h %s' "$base_commit")"
 	echo "series: $spf_ref $(kgit log -1 --format='%h %s' "$series_commit")"
 	echo "runs:   $runs, scale $scale%, kernel config $kconf_target + $out/bench-spf-{base,series}.config"
+	echo "counts: $([ "$pwcount" = 1 ] && echo "pwcount plugin, count=all" || echo "none (PWCOUNT=0)")"
 } >"$out/bench.info"
 info "booting A B C $runs times (series: $spf_ref)"
 
@@ -219,15 +249,23 @@ boot() {
 	C) kind=series arg=spfbench=1 ;;
 	esac
 	log=$out/boot-$1-$2.log
+	pwout=$out/pwcount-$1-$2.txt
+	bdir=$BUILDDIR/bench-spf-$kind-$kconf
+	# Kernel symbols for the report; the plugin splits its arguments at
+	# commas, so neither path may hold one.
+	plugin_arg=
+	[ -z "$plugin" ] ||
+		plugin_arg="$plugin,outfile=$pwout,top=8,map=$bdir/System.map"
 	t0=$(date +%s)
 	rc=0
 	# loglevel=5: warnings and worse reach the console and the log.
 	timeout -k 10 "$boot_timeout" qemu-system-x86_64 \
 		-accel tcg,thread=multi -smp 2 -m 2048 \
 		-nographic -no-reboot \
-		-kernel "$BUILDDIR/bench-spf-$kind-$kconf/arch/x86/boot/bzImage" \
+		-kernel "$bdir/arch/x86/boot/bzImage" \
+		${plugin_arg:+-plugin "$plugin_arg"} \
 		-initrd "$cpio_img" \
-		-append "console=ttyS0 nokaslr loglevel=5 panic=-1 transparent_hugepage=never spfscale=$scale${only:+ spfonly=$only} $arg" \
+		-append "console=ttyS0 nokaslr no_timer_check loglevel=5 panic=-1 transparent_hugepage=never spfscale=$scale${only:+ spfonly=$only} $arg" \
 		</dev/null >"$log" 2>&1 || rc=$?
 	tr -d '\r' <"$log" >"$log.tmp" && mv "$log.tmp" "$log"
 	secs=$(($(date +%s) - t0))
@@ -238,9 +276,24 @@ boot() {
 		info "$1 boot $2: incomplete or failed (qemu rc $rc, ${secs}s, log: $log)"
 		grep -E '^spf: error|Kernel panic' "$log" | head -5 >&2
 		failed=$((failed + 1))
+	elif [ -n "$plugin" ] && ! pwcount_ok "$log" "$pwout"; then
+		info "$1 boot $2: no complete count (${secs}s, report: $pwout)"
+		failed=$((failed + 1))
 	else
 		info "$1 boot $2: ${secs}s"
 	fi
+}
+
+# pwcount_ok <boot log> <report>: the report is complete and has the
+# per-op figures of every region the guest announced.
+pwcount_ok() {
+	"$TOP/scripts/bench/plugin/report.sh" "$2" >/dev/null || return 1
+	sed -n 's/^spf: region \([0-9]*\) .*/\1/p' "$1" | while read -r id; do
+		grep -q "^P $id " "$2" || {
+			info "region $id: no figures in $2"
+			return 1
+		}
+	done
 }
 
 r=1
@@ -270,13 +323,30 @@ for f in "$out"/boot-*.log; do
 				s = s " " $i
 			print s
 		}' "$f"
+	# The counts: "C kernel boot bench ops insns/op accesses/op
+	# rd_xfers/op wr_xfers/op" and the top lines "L kernel boot bench
+	# rank paddr rd wr vaddr-symbol pc-symbol", for a complete report.
+	p=$out/pwcount-$b.txt
+	if [ ! -f "$p" ] || [ "$(sed -n 1p "$p")" != "pwcount: complete" ]; then
+		continue
+	fi
+	awk -v k="${b%-*}" -v r="${b#*-}" '
+		FNR == NR && $1 == "spf:" && $2 == "region" { name[$3] = $4; next }
+		FNR == NR { next }
+		$1 == "P" && ($2 in name) {
+			print "C", k, r, name[$2], $4, $6, $8, $12, $14
+		}
+		$1 == "L" && ($2 in name) {
+			print "L", k, r, name[$2], $3, $4, $6, $7, $9, $10
+		}' "$f" "$p"
 done >"$out/samples.txt"
 [ -s "$out/samples.txt" ] || die "no complete boot, nothing to report (logs: $out)"
 
 {
 	echo "bench-spf: x86_64 QEMU TCG (MTTCG), -smp 2 -m 2048, transparent_hugepage=never,"
+	[ "$pwcount" = 0 ] || echo "under the pwcount plugin: the timings below are of an instrumented guest, do not quote them;"
 	echo "no KVM; host: $(nproc) cores shared with other jobs (load $load at the start)."
-	cat "$out/bench.info"
+	cat "$out/bench.info" || true
 	for k in A B C; do
 		f=$out/boot-$k-1.log
 		[ -f "$f" ] || continue
@@ -284,7 +354,7 @@ done >"$out/samples.txt"
 			"$(sed -n 's/^spf: sysctl //p' "$f" | head -1)"
 	done
 	echo
-	awk -f - "$out/samples.txt" <<'EOF'
+	awk -f - "$out/samples.txt" <<'EOF' || counters_bad=1
 function median(s,    a, n, i, j, t) {
 	n = split(s, a, " ")
 	for (i = 2; i <= n; i++)
@@ -444,7 +514,77 @@ END {
 		exit 1
 }
 EOF
-} >"$out/summary.txt" || counters_bad=1
+	[ "$pwcount" = 0 ] || awk -f - "$out/samples.txt" <<'EOF' || counters_bad=1
+# min-max over the boots of a kernel: "min-max", or "v" if they agree
+function range(s, d,    a, n, i, lo, hi, f) {
+	n = split(s, a, " ")
+	if (!n)
+		return "-"
+	lo = hi = a[1] + 0
+	for (i = 2; i <= n; i++) {
+		if (a[i] + 0 < lo) lo = a[i] + 0
+		if (a[i] + 0 > hi) hi = a[i] + 0
+	}
+	f = "%." d "f"
+	if (sprintf(f, lo) == sprintf(f, hi))
+		return sprintf(f, lo)
+	return sprintf(f "-" f, lo, hi)
+}
+$1 == "C" {
+	if (!($4 in seen)) {
+		seen[$4] = 1
+		order[++n] = $4
+	}
+	nb[$2, $4]++
+	nops[$2, $3, $4] = $5
+	ops[$2, $4] = ops[$2, $4] " " $5
+	ins[$2, $4] = ins[$2, $4] " " $6
+	acc[$2, $4] = acc[$2, $4] " " $7
+	rdx[$2, $4] = rdx[$2, $4] " " $8
+	wrx[$2, $4] = wrx[$2, $4] " " $9
+}
+# the top lines of the first complete boot of each kernel
+$1 == "L" {
+	if (!(($2, $4) in lboot))
+		lboot[$2, $4] = $3
+	if ($3 != lboot[$2, $4])
+		next
+	o = nops[$2, $3, $4]
+	top[$2, $4] = top[$2, $4] sprintf("| %s | %s | %s | %s | %s | %s | %s | %s |\n",
+		$4, $2, $5, $6, $8, o > 0 ? sprintf("%.4f", $8 / o) : "-", $7,
+		$9 " / " $10)
+}
+END {
+	print "\n## Counts per fault (pwcount plugin, count=all; min-max over the boots)\n"
+	print "Per op = per fault: one op marker per page written in the measured loop."
+	print "Transfers: 64-byte lines of guest RAM moving between the two vCPUs"
+	print "(docs/tcg-counts.md); write transfers are the reliable figure.\n"
+	print "| benchmark | figure | A base | B spf=0 | C spf=1 |"
+	print "|---|---|---:|---:|---:|"
+	for (i = 1; i <= n; i++) {
+		b = order[i]
+		printf "| %s | faults/boot | %s | %s | %s |\n", b,
+			range(ops["A", b], 0), range(ops["B", b], 0), range(ops["C", b], 0)
+		printf "| %s | insns/fault | %s | %s | %s |\n", b,
+			range(ins["A", b], 1), range(ins["B", b], 1), range(ins["C", b], 1)
+		printf "| %s | accesses/fault | %s | %s | %s |\n", b,
+			range(acc["A", b], 1), range(acc["B", b], 1), range(acc["C", b], 1)
+		printf "| %s | wr_xfers/fault | %s | %s | %s |\n", b,
+			range(wrx["A", b], 4), range(wrx["B", b], 4), range(wrx["C", b], 4)
+		printf "| %s | rd_xfers/fault | %s | %s | %s |\n", b,
+			range(rdx["A", b], 4), range(rdx["B", b], 4), range(rdx["C", b], 4)
+	}
+	printf "\nboots with counts: A %d, B %d, C %d\n", nb["A", order[1]],
+		nb["B", order[1]], nb["C", order[1]]
+	print "\n## Lines that transferred most (first boot of each kernel; '-': not in the kernel image, e.g. slab)\n"
+	print "| benchmark | kernel | rank | paddr | wr | wr/fault | rd | vaddr symbol / pc of the last transfer |"
+	print "|---|---|---:|---|---:|---:|---:|---|"
+	for (i = 1; i <= n; i++)
+		for (k = 1; k <= 3; k++)
+			printf "%s", top[substr("ABC", k, 1), order[i]]
+}
+EOF
+} >"$out/summary.txt"
 cp "$out/summary.txt" "$WORKDIR/results/bench-spf.txt"
 cat "$out/summary.txt"
 
