@@ -50,7 +50,7 @@ help:
 	@echo '                  BUILD_ONLY=1, SPF_KCONFIG=tiny)'
 	@echo '                  (bench-pfn, bench-bio, bench-vmemmap measure parts 1 and 4,'
 	@echo '                  which are in v1 only until their v2 issues land)'
-	@echo 'make spf-selftests  part 3: stock mm selftests in QEMU, sysctl on and off (SPF_KERNEL=<bzImage>)'
+	@echo 'make spf-selftests  part 3: stock mm selftests in QEMU: base, series sysctl on and off (SPF_BUILD=1 builds both kernels)'
 	@echo 'make plugin       build the pwcount TCG plugin into $$WORKDIR/plugin (docs/tcg-counts.md)'
 	@echo 'make bench-counts-validate  pwcount plugin validation in QEMU (RUNS=<boots>)'
 	@echo 'make quick-check  gates that need no kernel build'

@@ -26,6 +26,8 @@
  *                     between the 16 rounds, in 1 MiB pieces so that the
  *                     page tables stay (PT_RECLAIM frees the PTE table of
  *                     a zap over a whole PMD range)
+ *   pft_shared_tN     with N > 2 CPUs online (bench-spf.sh SPF_SMP=4|8):
+ *                     the same with N threads, one per CPU
  *   pft_separate_t2   the same with one 32 MiB vma per thread, PROT_NONE
  *                     gaps between them so that they cannot merge
  *   shm_shared_t2     pft_shared_t2 on a MAP_SHARED anonymous (shmem) vma:
@@ -48,7 +50,7 @@
  *   spf: signal <case> <signal> <si_code> addr=ok|wrong
  * and bench-spf.sh compares these lines between the kernels.
  *
- * The fault loops of pft_single, pft_shared_t1/t2, pft_separate_t2,
+ * The fault loops of pft_single, pft_shared_t1/t2/tN, pft_separate_t2,
  * shm_shared_t2 and page_fault1_t2 are pwcount regions (enum region; one
  * op per page written), their threads pinned one per CPU: under the
  * pwcount TCG plugin (scripts/bench/plugin/) QEMU reports instructions
@@ -94,7 +96,7 @@
 #define PAGE_SZ		4096UL
 #define SLICE_SZ	(2UL << 20)
 #define MiB		(1UL << 20)
-#define MAX_THREADS	2
+#define MAX_THREADS	8	/* pft_shared_tN: one thread per vCPU, up to 8 */
 
 static int as_init = 1;
 static int scale = 100;		/* percent of the default work */
@@ -297,6 +299,7 @@ enum region {
 	RG_PFT_SEPARATE_T2,
 	RG_SHM_SHARED_T2,
 	RG_PAGE_FAULT1_T2,
+	RG_PFT_SHARED_TN,	/* pft_shared_t<N>, N = the CPUs online, > 2 */
 };
 
 /* Keep the calling thread on cpu (regions are per vCPU). */
@@ -357,6 +360,9 @@ static void touch_counted(char *p, size_t len, enum region rg)
 		break;
 	case RG_PAGE_FAULT1_T2:
 		TOUCH_REGION(RG_PAGE_FAULT1_T2, p, len);
+		break;
+	case RG_PFT_SHARED_TN:
+		TOUCH_REGION(RG_PFT_SHARED_TN, p, len);
 		break;
 	default:
 		touch(p, len);
@@ -537,6 +543,13 @@ static void result_rate(const char *name, double count, double secs,
 	    secs > 0 ? count / secs : 0, unit, count, secs);
 }
 
+/* The region of pft_shared_t<nr>: one id for every nr > 2. */
+static enum region pft_shared_region(int nr)
+{
+	return nr == 1 ? RG_PFT_SHARED_T1 : nr == 2 ? RG_PFT_SHARED_T2 :
+	       RG_PFT_SHARED_TN;
+}
+
 static void pft_shared(int nr)
 {
 	size_t len = pft_len();
@@ -548,18 +561,22 @@ static void pft_shared(int nr)
 	int i;
 
 	snprintf(name, sizeof(name), "pft_shared_t%d", nr);
+	if (nr > MAX_THREADS || nr > sysconf(_SC_NPROCESSORS_ONLN)) {
+		error("%s: %d threads, but %d at most and %ld CPUs online",
+		      name, nr, MAX_THREADS, sysconf(_SC_NPROCESSORS_ONLN));
+		return;
+	}
 	p = map_aligned(len, PROT_READ | PROT_WRITE);
 	nohuge(p, len);
 	touch(p, len);		/* anon_vma and page tables */
 	dontneed(p, len);
 	start_workers(nr);
-	region_name(nr == 1 ? RG_PFT_SHARED_T1 : RG_PFT_SHARED_T2, name);
+	region_name(pft_shared_region(nr), name);
 	for (i = 0; i < nr; i++) {
 		workers[i].job = JOB_SLICES;
 		workers[i].base = p;
 		workers[i].len = len;
-		workers[i].region = nr == 1 ? RG_PFT_SHARED_T1 :
-				    nr == 2 ? RG_PFT_SHARED_T2 : RG_NONE;
+		workers[i].region = pft_shared_region(nr);
 	}
 	vmstat_read(&a);
 	for (r = 0; r < rounds; r++) {
@@ -976,6 +993,17 @@ static void setup_init(void)
 		error("mount /proc: %s", strerror(errno));
 	if (mount("sysfs", "/sys", "sysfs", 0, NULL))
 		error("mount /sys: %s", strerror(errno));
+	/*
+	 * A fault signal to PID 1 counts as unhandled even with a handler
+	 * (unhandled_signal()), so the kernel prints "init[1]: segfault
+	 * at ..." at KERN_EMERG for every case of "signals", into the
+	 * middle of our next line on the console.  Quiet it.
+	 */
+	fd = open("/proc/sys/debug/exception-trace", O_WRONLY);
+	if (fd < 0 || write(fd, "0", 1) != 1)
+		error("debug.exception-trace=0: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
 }
 
 /* Value of "key=" on the kernel command line, or NULL. */
@@ -1085,7 +1113,8 @@ int main(int argc, char **argv)
 	static char only_buf[256];
 	struct utsname u;
 	double t0 = now();
-	int opt;
+	char name[32];
+	int opt, ncpu;
 
 	as_init = getpid() == 1;
 	while ((opt = getopt(argc, argv, "nS:s:b:")) != -1) {
@@ -1123,8 +1152,9 @@ int main(int argc, char **argv)
 		sysctl_want = NULL;
 	}
 	uname(&u);
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	say("kernel %s %s", u.release, u.version);
-	say("cpus %ld, scale %d%%", sysconf(_SC_NPROCESSORS_ONLN), scale);
+	say("cpus %d, scale %d%%", ncpu, scale);
 	print_file("thp", "/sys/kernel/mm/transparent_hugepage/enabled");
 	print_file("clocksource",
 		   "/sys/devices/system/clocksource/clocksource0/current_clocksource");
@@ -1140,6 +1170,10 @@ int main(int argc, char **argv)
 		pft_shared(1);
 	if (want("pft_shared_t2"))
 		pft_shared(2);
+	/* With more than 2 vCPUs (bench-spf.sh SPF_SMP=4|8): one per vCPU. */
+	snprintf(name, sizeof(name), "pft_shared_t%d", ncpu);
+	if (ncpu > 2 && want(name))
+		pft_shared(ncpu);
 	if (want("pft_separate_t2"))
 		pft_separate(2);
 	if (want("shm_shared_t2"))

@@ -37,12 +37,15 @@
 # an instrumented guest (3-8x slower): do not quote them.
 #
 # The kernels are booted RUNS times (default 3) in QEMU TCG (-smp 2,
-# MTTCG, 2 GiB, transparent_hugepage=never), interleaved A B C A B C...
-# Every log is kept in $WORKDIR/results/bench-spf/; a kernel report in
+# or SPF_SMP; MTTCG, 2 GiB, transparent_hugepage=never), interleaved
+# A B C A B C...
+# Every log is kept in $WORKDIR/results/bench-spf/ (bench-spf-smp<n>/
+# with SPF_SMP=<n> other than 2); a kernel report in
 # any of them (BUG:, WARNING:, KASAN, Oops, Call Trace, Kernel panic)
 # fails the run.  The table of medians over boots with the ratios B/A,
 # C/A, C/B, and the spf counters of C (success and abort rates) are
-# printed and written to $WORKDIR/results/bench-spf.txt.  Every
+# printed and written to $WORKDIR/results/bench-spf.txt (bench-spf-
+# smp<n>.txt).  Every
 # benchmark of every C boot must have spf_attempt == spf_success +
 # spf_abort + spf_upgrade, and every B boot spf_attempt == 0.
 # The "signals" step's bad accesses must get the same signal, si_code
@@ -61,7 +64,24 @@
 #   PWCOUNT=0         boot without the plugin (timings only)
 #   SPF_ONLY=<list>   only the benchmarks whose names start with one of
 #                     these comma-separated prefixes
+#   SPF_KERNELS=<list>  boot only these of A, B, C (default "A B C";
+#                     commas or spaces), build only the kernels they
+#                     need; the logs of the others are kept and
+#                     summarised with the new ones (the summary names
+#                     each kernel's build), e.g. SPF_KERNELS=B after an
+#                     A,C run
+#   SPF_SMP=2|4|8     vCPUs (default 2; the kernels have NR_CPUS=8).
+#                     With 4 or 8 the guest also runs pft_shared_t<n>,
+#                     one thread per vCPU (the other benchmarks stay at
+#                     1 or 2 threads); e.g. SPF_ONLY=pft_shared.  A
+#                     vCPU's own counts and whether a line is shared
+#                     at all do not depend on the host's cores; how
+#                     often a contended line moves does, and so does
+#                     the boot time (docs/tcg-counts.md, Limits)
 #   BOOT_TIMEOUT=<s>  timeout of one boot (default 900)
+#   SPF_REBUILD=1     configure and make the kernels even if the stamp
+#                     of their last build records the same commit and
+#                     configuration
 #   SPF_KCONFIG=tiny  (the default) start from tinyconfig plus what the
 #                     benchmark needs (serial console, ACPI power off,
 #                     futex, madvise, memcg, shmem, THP...): about a
@@ -86,6 +106,20 @@ build_only=${BUILD_ONLY:-}
 summary_only=${SUMMARY_ONLY:-}
 only=${SPF_ONLY:-}
 kconf=${SPF_KCONFIG:-tiny}
+kernels=$(printf '%s\n' "${SPF_KERNELS:-A B C}" | tr ',' ' ')
+nkernels=0
+for k in $kernels; do
+	case $k in
+	A | B | C) nkernels=$((nkernels + 1)) ;;
+	*) die "SPF_KERNELS=${SPF_KERNELS:-}: A, B and/or C" ;;
+	esac
+done
+[ "$nkernels" -gt 0 ] || die "SPF_KERNELS is empty: A, B and/or C"
+smp=${SPF_SMP:-2}
+case $smp in
+2 | 4 | 8) ;;
+*) die "SPF_SMP=$smp: 2, 4 or 8 vCPUs" ;;
+esac
 case $kconf in
 defconfig) kconf_target=x86_64_defconfig ;;
 tiny) kconf_target=tinyconfig ;;
@@ -110,7 +144,11 @@ use_ccache
 # shellcheck disable=SC2154 # $ccache: set by use_ccache
 cc="${ccache}gcc"
 
-out=$WORKDIR/results/bench-spf
+# One results dir and table per vCPU count: runs at 2, 4 and 8 coexist.
+sfx=
+[ "$smp" = 2 ] || sfx=-smp$smp
+out=$WORKDIR/results/bench-spf$sfx
+table=$WORKDIR/results/bench-spf$sfx.txt
 mkdir -p "$out"
 start=$(date +%s)
 
@@ -159,17 +197,32 @@ CONFIG_HIGH_RES_TIMERS=y
 CONFIG_NO_HZ_IDLE=y
 CONFIG_SHMEM=y
 EOF
+	# Room for SPF_SMP=8 in the same kernels (tinyconfig's SMP stops at
+	# 2 CPUs).
+	echo 'CONFIG_NR_CPUS=8'
 	[ "$1" = base ] || printf '%s\n' 'CONFIG_SPECULATIVE_PAGE_FAULT=y' \
 		'CONFIG_SPECULATIVE_PAGE_FAULT_STATS=y'
 }
 
-# Configure and build kernel $1 (base|series) from its worktree.
+# Configure and build kernel $1 (base|series) from its worktree, unless
+# the stamp of the last complete build there records the same commit,
+# fragment and .config (SPF_REBUILD=1 builds anyway): on a loaded host
+# even a no-op make takes minutes.
 build() {
 	wt=$WORKDIR/bench-spf-src-$1
 	bdir=$BUILDDIR/bench-spf-$1-$kconf
 	log=$out/build-$1.log
 	frag=$out/bench-spf-$1.config
+	stamp=$bdir/.bench-spf-stamp
 	fragment "$1" >"$frag"
+	built="$(git -C "$wt" rev-parse HEAD) $(cksum <"$frag")"
+	if [ -z "${SPF_REBUILD:-}" ] && [ -f "$stamp" ] &&
+		[ -f "$bdir/arch/x86/boot/bzImage" ] &&
+		[ "$(cat "$stamp")" = "$built $(cksum <"$bdir/.config")" ]; then
+		info "$1: $(git -C "$wt" log -1 --format=%h) already built in $bdir"
+		return 0
+	fi
+	rm -f "$stamp"
 	t0=$(date +%s)
 	mkdir -p "$bdir"
 	info "$1: building $(git -C "$wt" log -1 --format='%h %s') in $bdir"
@@ -197,6 +250,7 @@ build() {
 		die "$1 kernel build failed (log: $log)"
 	fi
 	[ -f "$bdir/arch/x86/boot/bzImage" ] || die "$1: no bzImage in $bdir"
+	echo "$built $(cksum <"$bdir/.config")" >"$stamp"
 	info "$1: built ($(($(date +%s) - t0))s)"
 }
 
@@ -204,11 +258,16 @@ load=$(cut -d' ' -f1 /proc/loadavg)
 failed=0
 # Build and boot, unless SUMMARY_ONLY (up to the matching fi below).
 if [ -z "$summary_only" ]; then
+# The base worktree also gives make_initramfs its gen_init_cpio.c.
 detached_worktree "$WORKDIR/bench-spf-src-base" "$base_commit"
-detached_worktree "$WORKDIR/bench-spf-src-series" "$series_commit"
 need_space 4000
-build base
-build series
+case " $kernels " in *" A "*) build base ;; esac
+case " $kernels " in
+*" B "* | *" C "*)
+	detached_worktree "$WORKDIR/bench-spf-src-series" "$series_commit"
+	build series
+	;;
+esac
 
 # The init and the initramfs, one for all three kernels.
 initdir=$BUILDDIR/bench-spf-init
@@ -228,14 +287,16 @@ if [ -n "$build_only" ]; then
 	exit 0
 fi
 
-rm -f "$out"/boot-*.log "$out"/pwcount-*.txt
+for k in $kernels; do
+	rm -f "$out/boot-$k-"*.log "$out/pwcount-$k-"*.txt
+done
 {
 	echo "base:   $(kgit log -1 --format='%h %s' "$base_commit")"
 	echo "series: $spf_ref $(kgit log -1 --format='%h %s' "$series_commit")"
-	echo "runs:   $runs, scale $scale%, kernel config $kconf_target + $out/bench-spf-{base,series}.config"
+	echo "runs:   $runs, scale $scale%, -smp $smp, kernel config $kconf_target + $out/bench-spf-{base,series}.config"
 	echo "counts: $([ "$pwcount" = 1 ] && echo "pwcount plugin, count=all" || echo "none (PWCOUNT=0)")"
 } >"$out/bench.info"
-info "booting A B C $runs times (series: $spf_ref)"
+info "booting $kernels $runs times, -smp $smp (series: $spf_ref)"
 
 load=$(cut -d' ' -f1 /proc/loadavg)
 [ "${load%%.*}" -lt 1 ] ||
@@ -260,7 +321,7 @@ boot() {
 	rc=0
 	# loglevel=5: warnings and worse reach the console and the log.
 	timeout -k 10 "$boot_timeout" qemu-system-x86_64 \
-		-accel tcg,thread=multi -smp 2 -m 2048 \
+		-accel tcg,thread=multi -smp "$smp" -m 2048 \
 		-nographic -no-reboot \
 		-kernel "$bdir/arch/x86/boot/bzImage" \
 		${plugin_arg:+-plugin "$plugin_arg"} \
@@ -285,9 +346,14 @@ boot() {
 }
 
 # pwcount_ok <boot log> <report>: the report is complete and has the
-# per-op figures of every region the guest announced.
+# per-op figures of every region the guest announced, each announced in
+# a whole line (kernel console output can land inside a line).
 pwcount_ok() {
 	"$TOP/scripts/bench/plugin/report.sh" "$2" >/dev/null || return 1
+	if grep '^spf: region' "$1" | grep -qvE '^spf: region [0-9]+ [a-z0-9_]+$'; then
+		info "a garbled 'spf: region' line in $1"
+		return 1
+	fi
 	sed -n 's/^spf: region \([0-9]*\) .*/\1/p' "$1" | while read -r id; do
 		grep -q "^P $id " "$2" || {
 			info "region $id: no figures in $2"
@@ -298,8 +364,8 @@ pwcount_ok() {
 
 r=1
 while [ $r -le "$runs" ]; do
-	for k in A B C; do
-		boot $k $r
+	for k in $kernels; do
+		boot "$k" "$r"
 	done
 	r=$((r + 1))
 done
@@ -331,7 +397,11 @@ for f in "$out"/boot-*.log; do
 		continue
 	fi
 	awk -v k="${b%-*}" -v r="${b#*-}" '
-		FNR == NR && $1 == "spf:" && $2 == "region" { name[$3] = $4; next }
+		FNR == NR && $1 == "spf:" && $2 == "region" {
+			if (NF == 4 && $4 ~ /^[a-z0-9_]+$/)
+				name[$3] = $4
+			next
+		}
 		FNR == NR { next }
 		$1 == "P" && ($2 in name) {
 			print "C", k, r, name[$2], $4, $6, $8, $12, $14
@@ -343,7 +413,7 @@ done >"$out/samples.txt"
 [ -s "$out/samples.txt" ] || die "no complete boot, nothing to report (logs: $out)"
 
 {
-	echo "bench-spf: x86_64 QEMU TCG (MTTCG), -smp 2 -m 2048, transparent_hugepage=never,"
+	echo "bench-spf: x86_64 QEMU TCG (MTTCG), -smp $smp -m 2048, transparent_hugepage=never,"
 	[ "$pwcount" = 0 ] || echo "under the pwcount plugin: the timings below are of an instrumented guest, do not quote them;"
 	echo "no KVM; host: $(nproc) cores shared with other jobs (load $load at the start)."
 	cat "$out/bench.info" || true
@@ -355,8 +425,11 @@ done >"$out/samples.txt"
 	done
 	echo
 	awk -f - "$out/samples.txt" <<'EOF' || counters_bad=1
+# "" (printed "-") when no boot of that kernel gave the figure
 function median(s,    a, n, i, j, t) {
 	n = split(s, a, " ")
+	if (!n)
+		return ""
 	for (i = 2; i <= n; i++)
 		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
 			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
@@ -557,7 +630,7 @@ $1 == "L" {
 END {
 	print "\n## Counts per fault (pwcount plugin, count=all; min-max over the boots)\n"
 	print "Per op = per fault: one op marker per page written in the measured loop."
-	print "Transfers: 64-byte lines of guest RAM moving between the two vCPUs"
+	print "Transfers: 64-byte lines of guest RAM moving between the vCPUs"
 	print "(docs/tcg-counts.md); write transfers are the reliable figure.\n"
 	print "| benchmark | figure | A base | B spf=0 | C spf=1 |"
 	print "|---|---|---:|---:|---:|"
@@ -585,15 +658,15 @@ END {
 }
 EOF
 } >"$out/summary.txt"
-cp "$out/summary.txt" "$WORKDIR/results/bench-spf.txt"
+cp "$out/summary.txt" "$table"
 cat "$out/summary.txt"
 
 end=$(($(date +%s) - start))
 echo
-echo "total time: $((end / 60)) min $((end % 60)) s; logs: $out; table: $WORKDIR/results/bench-spf.txt"
+echo "total time: $((end / 60)) min $((end % 60)) s; logs: $out; table: $table"
 if [ -n "$reports" ]; then
 	printf '%s\n' "$reports" | head -20 >&2
 	die "kernel reports in the boot logs (above)"
 fi
 [ -z "${counters_bad:-}" ] || die "SPF counter or signal check failed (see the table)"
-[ "$failed" = 0 ] || die "$failed of $((3 * runs)) boots failed"
+[ "$failed" = 0 ] || die "$failed of $((nkernels * runs)) boots failed"

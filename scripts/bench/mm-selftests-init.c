@@ -3,19 +3,32 @@
  * /init of the initramfs scripts/bench/mm-selftests.sh boots: mounts
  * proc, sys, debugfs, devtmpfs and a tmpfs on /tmp, sets
  * vm.speculative_page_fault from "spfst.spf=0|1" on the kernel command
- * line, runs the selftests listed in /tests (one a line: a name, then the
- * program under /mm and its arguments) in /tmp, each in its own process
- * group with a time limit ("spfst.timeout=<seconds>", default 300),
- * copies their output to the console with a "spfst[name]: " prefix and prints
- * per test:
+ * line ("spfst.spf=base": a kernel without the series, no sysctl to set
+ * and no spf_* counters), sets up a zram swap device of "spfst.zram=<MiB>"
+ * (default 256, 0: none), runs the selftests listed in /tests (one a
+ * line: a name, then the program under /mm and its arguments) in /tmp,
+ * each in its own process group with a time limit ("spfst.timeout=<s>",
+ * default 300; "name@<s>" in /tests sets one test's own), copies their
+ * output to the console with a "spfst[name]: " prefix and prints per test:
  *
- *   spfst: result name=<n> sysctl=<0|1> rc=<exit code|timeout|signal-N>
+ *   spfst: result name=<n> sysctl=<0|1|base> rc=<exit code|timeout|signal-N>
  *          ok=<n> fail=<n> skip=<n> secs=<n> spf_attempt=<delta>
  *          spf_success=<delta> spf_abort=<delta> spf_upgrade=<delta>
  *
  * (one line; ok/fail/skip count the TAP lines "ok N", "not ok N" and
- * "... # SKIP"), then the spf_* lines of /proc/vmstat, "spfst: done",
- * and reboots (QEMU runs with -no-reboot, so it exits).
+ * "... # SKIP"; the spf deltas are "-" without the counters).
+ *
+ * A line whose name starts with '&' is background load: the program is
+ * started there (at nice 10) and restarted whenever it exits, until the
+ * list ends; its output goes to /tmp/bg-<name>.log and is copied to the
+ * console only when a run fails.  At the end one line per background job:
+ *
+ *   spfst: background name=<n> runs=<n> fail=<n> last_rc=<rc>
+ *
+ * "spfst.budget=<s>": once that many seconds have passed since the first
+ * test, the remaining tests are skipped ("spfst: budget ... skipped N").
+ * Then the spf_* lines of /proc/vmstat, "spfst: done", and a reboot (QEMU
+ * runs with -no-reboot, so it exits).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,16 +40,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAXARGS 32
+#define MAXBG 4
 
-static int sysctl_val = 1;
+static char sysctl_val[8] = "1";
+static int have_spf;
 static long timeout_s = 300;
+
+struct bg_job {
+	char name[64];
+	char line[1024];
+	char *argv[MAXARGS + 1];
+	pid_t pid;
+	int runs, fails, last_rc;
+};
+
+static struct bg_job bg[MAXBG];
+static int nbg;
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -100,25 +128,207 @@ static const char *const spf_names[] = {
 };
 #define NSPF (sizeof(spf_names) / sizeof(spf_names[0]))
 
-static void read_spf(unsigned long long *v)
+/* Returns 1 when /proc/vmstat has the spf_* counters (series kernel). */
+static int read_spf(unsigned long long *v)
 {
 	static char buf[65536];
 	char *line, *save;
+	int found = 0;
 	size_t i;
 
 	for (i = 0; i < NSPF; i++)
 		v[i] = 0;
 	if (read_file("/proc/vmstat", buf, sizeof(buf)))
-		return;
+		return 0;
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		for (i = 0; i < NSPF; i++) {
 			size_t l = strlen(spf_names[i]);
 
-			if (!strncmp(line, spf_names[i], l) && line[l] == ' ')
+			if (!strncmp(line, spf_names[i], l) && line[l] == ' ') {
 				v[i] = strtoull(line + l + 1, NULL, 10);
+				found = 1;
+			}
 		}
 	}
+	return found;
+}
+
+static void rc_string(char *buf, size_t len, int status)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "signal-%d", WTERMSIG(status));
+	else
+		snprintf(buf, len, "%d", WEXITSTATUS(status));
+}
+
+/* Background load: start (or restart) job @j, output to /tmp/bg-<name>.log. */
+static void bg_start(struct bg_job *j)
+{
+	char path[256], log[128];
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "/mm/%s", j->argv[0]);
+	snprintf(log, sizeof(log), "/tmp/bg-%s.log", j->name);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		setpgid(0, 0);
+		/* Load, not the test: it yields to the test it runs beside. */
+		if (setpriority(PRIO_PROCESS, 0, 10))
+			printf("setpriority: %s\n", strerror(errno));
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		if (chdir("/tmp"))
+			_exit(127);
+		execv(path, j->argv);
+		printf("exec %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	if (pid < 0) {
+		say("spfst: fork for background %s: %s\n", j->name,
+		    strerror(errno));
+		j->pid = 0;
+		return;
+	}
+	setpgid(pid, pid);
+	j->pid = pid;
+	j->runs++;
+}
+
+/* A background job ended with @status: account it, show a failed run. */
+static void bg_ended(struct bg_job *j, int status, int restart)
+{
+	char log[128], rcbuf[32];
+	static char out[8192];
+	char *line, *save;
+
+	j->pid = 0;
+	rc_string(rcbuf, sizeof(rcbuf), status);
+	j->last_rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	if (!WIFEXITED(status) || (WEXITSTATUS(status) &&
+				   WEXITSTATUS(status) != 4)) {
+		j->fails++;
+		say("spfst: background name=%s run=%d rc=%s\n", j->name,
+		    j->runs, rcbuf);
+		snprintf(log, sizeof(log), "/tmp/bg-%s.log", j->name);
+		if (!read_file(log, out, sizeof(out)))
+			for (line = strtok_r(out, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save))
+				say("spfst[&%s]: %s\n", j->name, line);
+	}
+	if (restart)
+		bg_start(j);
+}
+
+/* Reap what exited: background jobs are restarted, anything else dropped. */
+static void reap(void)
+{
+	int status, i;
+	pid_t p;
+
+	while ((p = waitpid(-1, &status, WNOHANG)) > 0)
+		for (i = 0; i < nbg; i++)
+			if (bg[i].pid == p)
+				bg_ended(&bg[i], status, 1);
+}
+
+/* Only the background jobs: the running test's own status stays for it. */
+static void reap_bg(void)
+{
+	int status, i;
+
+	for (i = 0; i < nbg; i++)
+		if (bg[i].pid > 0 &&
+		    waitpid(bg[i].pid, &status, WNOHANG) == bg[i].pid)
+			bg_ended(&bg[i], status, 1);
+}
+
+static void bg_add(const char *name, char **argv)
+{
+	struct bg_job *j;
+	char *p;
+	int i;
+
+	if (nbg == MAXBG) {
+		say("spfst: too many background jobs, %s left out\n", name);
+		return;
+	}
+	j = &bg[nbg++];
+	snprintf(j->name, sizeof(j->name), "%s", name);
+	/* Copy the arguments: the caller's line buffer is reused. */
+	p = j->line;
+	for (i = 0; argv[i] && i < MAXARGS; i++) {
+		size_t l = strlen(argv[i]) + 1;
+
+		if (p + l > j->line + sizeof(j->line))
+			break;
+		memcpy(p, argv[i], l);
+		j->argv[i] = p;
+		p += l;
+	}
+	j->argv[i] = NULL;
+	say("spfst: background start name=%s\n", j->name);
+	bg_start(j);
+}
+
+static void bg_stop_all(void)
+{
+	int i, status;
+
+	for (i = 0; i < nbg; i++) {
+		if (bg[i].pid > 0) {
+			kill(-bg[i].pid, SIGKILL);
+			kill(bg[i].pid, SIGKILL);
+			while (waitpid(bg[i].pid, &status, 0) < 0 &&
+			       errno == EINTR)
+				;
+			bg[i].pid = 0;
+		}
+		say("spfst: background name=%s runs=%d fail=%d last_rc=%d\n",
+		    bg[i].name, bg[i].runs, bg[i].fails, bg[i].last_rc);
+	}
+}
+
+/* Swap on a zram device of @mib MiB: cow's and khugepaged's swap cases. */
+static void setup_swap(long mib)
+{
+	static char page[4096];
+	unsigned int *info = (unsigned int *)(page + 1024);
+	char val[32];
+	int fd;
+
+	if (mib <= 0)
+		return;
+	snprintf(val, sizeof(val), "%ldM\n", mib);
+	if (write_file("/sys/block/zram0/disksize", val)) {
+		say("spfst: no zram swap: /sys/block/zram0/disksize: %s\n",
+		    strerror(errno));
+		return;
+	}
+	/* mkswap: version 1, last page, no bad pages, "SWAPSPACE2". */
+	info[0] = 1;
+	info[1] = (unsigned int)(mib * 256 - 1);
+	memcpy(page + sizeof(page) - 10, "SWAPSPACE2", 10);
+	fd = open("/dev/zram0", O_WRONLY);
+	if (fd < 0 || write(fd, page, sizeof(page)) != sizeof(page) ||
+	    fsync(fd)) {
+		say("spfst: no zram swap: writing /dev/zram0: %s\n",
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	if (swapon("/dev/zram0", 0)) {
+		say("spfst: no zram swap: swapon: %s\n", strerror(errno));
+		return;
+	}
+	say("spfst: swap on /dev/zram0, %ld MiB\n", mib);
 }
 
 struct counts {
@@ -145,10 +355,10 @@ static void tap_line(const char *name, const char *line, struct counts *c)
 	}
 }
 
-static void run_test(char *name, char **argv)
+static void run_test(char *name, char **argv, long limit)
 {
 	unsigned long long before[NSPF], after[NSPF];
-	char linebuf[4096], rcbuf[32], path[256];
+	char linebuf[4096], rcbuf[32], path[256], spf[128];
 	struct counts c = { 0, 0, 0 };
 	size_t fill = 0;
 	int pfd[2], status = 0, timed_out = 0;
@@ -163,7 +373,7 @@ static void run_test(char *name, char **argv)
 	read_spf(before);
 	say("spfst: start name=%s\n", name);
 	start = now();
-	deadline = start + timeout_s;
+	deadline = start + limit;
 	pid = fork();
 	if (pid == 0) {
 		setpgid(0, 0);
@@ -196,13 +406,16 @@ static void run_test(char *name, char **argv)
 				break;	/* killed, still not at EOF: give up */
 			timed_out = 1;
 			say("spfst: timeout name=%s after %lds: killing\n",
-			    name, timeout_s);
+			    name, limit);
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			deadline = now() + 30;
 			continue;
 		}
-		r = poll(&p, 1, (int)(left * 1000) + 1);
+		/* At most 1 s, so that background jobs are restarted. */
+		r = poll(&p, 1, left < 1 ? (int)(left * 1000) + 1 : 1000);
+		if (nbg)
+			reap_bg();
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -233,26 +446,39 @@ static void run_test(char *name, char **argv)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	/* Reap anything else of the test that was left behind. */
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-	read_spf(after);
+	reap();
+	if (read_spf(after))
+		snprintf(spf, sizeof(spf),
+			 "spf_attempt=%llu spf_success=%llu spf_abort=%llu spf_upgrade=%llu",
+			 after[0] - before[0], after[1] - before[1],
+			 after[2] - before[2], after[3] - before[3]);
+	else
+		snprintf(spf, sizeof(spf),
+			 "spf_attempt=- spf_success=- spf_abort=- spf_upgrade=-");
 	if (timed_out)
 		snprintf(rcbuf, sizeof(rcbuf), "timeout");
-	else if (WIFSIGNALED(status))
-		snprintf(rcbuf, sizeof(rcbuf), "signal-%d", WTERMSIG(status));
 	else
-		snprintf(rcbuf, sizeof(rcbuf), "%d", WEXITSTATUS(status));
-	say("spfst: result name=%s sysctl=%d rc=%s ok=%d fail=%d skip=%d secs=%.0f"
-	    " spf_attempt=%llu spf_success=%llu spf_abort=%llu spf_upgrade=%llu\n",
-	    name, sysctl_val, rcbuf, c.ok, c.fail, c.skip, now() - start,
-	    after[0] - before[0], after[1] - before[1], after[2] - before[2],
-	    after[3] - before[3]);
+		rc_string(rcbuf, sizeof(rcbuf), status);
+	say("spfst: result name=%s sysctl=%s rc=%s ok=%d fail=%d skip=%d secs=%.0f %s\n",
+	    name, sysctl_val, rcbuf, c.ok, c.fail, c.skip, now() - start, spf);
+}
+
+/* The value of "key=" on the command line in @cmdline, or NULL. */
+static const char *cmdline_arg(const char *cmdline, const char *key)
+{
+	const char *p = strstr(cmdline, key);
+
+	return p ? p + strlen(key) : NULL;
 }
 
 int main(void)
 {
 	static char buf[65536];
-	char *line, *save, *p;
+	long budget_s = 0, zram_mib = 256;
+	char *line, *save;
+	const char *p;
+	double first = 0;
+	int skipped = 0;
 	FILE *f;
 
 	mnt("proc", "/proc", "proc");
@@ -264,25 +490,42 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	if (!read_file("/proc/cmdline", buf, sizeof(buf))) {
-		p = strstr(buf, "spfst.spf=");
+		p = cmdline_arg(buf, "spfst.spf=");
+		if (p && !strncmp(p, "base", 4))
+			strcpy(sysctl_val, "base");
+		else if (p)
+			strcpy(sysctl_val, atoi(p) ? "1" : "0");
+		p = cmdline_arg(buf, "spfst.timeout=");
+		if (p && atol(p) > 0)
+			timeout_s = atol(p);
+		p = cmdline_arg(buf, "spfst.budget=");
+		if (p && atol(p) > 0)
+			budget_s = atol(p);
+		p = cmdline_arg(buf, "spfst.zram=");
 		if (p)
-			sysctl_val = atoi(p + 10) ? 1 : 0;
-		p = strstr(buf, "spfst.timeout=");
-		if (p && atol(p + 14) > 0)
-			timeout_s = atol(p + 14);
+			zram_mib = atol(p);
 	}
-	if (write_file("/proc/sys/vm/speculative_page_fault",
-		       sysctl_val ? "1\n" : "0\n"))
+	have_spf = !access("/proc/sys/vm/speculative_page_fault", F_OK);
+	if (!strcmp(sysctl_val, "base")) {
+		if (have_spf)
+			say("spfst: spfst.spf=base, but this kernel has vm.speculative_page_fault\n");
+	} else if (write_file("/proc/sys/vm/speculative_page_fault",
+			      strcmp(sysctl_val, "1") ? "0\n" : "1\n")) {
 		say("spfst: cannot write /proc/sys/vm/speculative_page_fault: %s\n",
 		    strerror(errno));
+	}
 	if (!read_file("/proc/sys/vm/speculative_page_fault", buf, sizeof(buf)))
 		say("spfst: vm.speculative_page_fault=%s", buf);
+	else
+		say("spfst: no vm.speculative_page_fault (sysctl=%s)\n",
+		    sysctl_val);
 	if (!read_file("/sys/kernel/mm/transparent_hugepage/enabled", buf,
 		       sizeof(buf)))
 		say("spfst: thp enabled: %s", buf);
 	if (!read_file("/proc/version", buf, sizeof(buf)))
 		say("spfst: %s", buf);
-	say("spfst: per-test timeout %lds\n", timeout_s);
+	setup_swap(zram_mib);
+	say("spfst: per-test timeout %lds, budget %lds\n", timeout_s, budget_s);
 
 	f = fopen("/tests", "r");
 	if (!f) {
@@ -291,7 +534,8 @@ int main(void)
 		static char tl[1024];
 
 		while (fgets(tl, sizeof(tl), f)) {
-			char *argv[MAXARGS + 1], *name;
+			char *argv[MAXARGS + 1], *name, *at;
+			long limit = timeout_s;
 			int argc = 0;
 
 			tl[strcspn(tl, "\n")] = 0;
@@ -304,10 +548,30 @@ int main(void)
 			argv[argc] = NULL;
 			if (!argc)
 				continue;
-			run_test(name, argv);
+			at = strchr(name, '@');
+			if (at) {
+				*at = 0;
+				if (atol(at + 1) > 0)
+					limit = atol(at + 1);
+			}
+			if (name[0] == '&') {
+				bg_add(name + 1, argv);
+				continue;
+			}
+			if (!first)
+				first = now();
+			if (budget_s && now() - first > budget_s) {
+				skipped++;
+				continue;
+			}
+			run_test(name, argv, limit);
 		}
 		fclose(f);
 	}
+	if (skipped)
+		say("spfst: budget of %lds used up: skipped %d tests\n",
+		    budget_s, skipped);
+	bg_stop_all();
 
 	if (!read_file("/proc/vmstat", buf, sizeof(buf))) {
 		for (line = strtok_r(buf, "\n", &save); line;
