@@ -5,12 +5,21 @@
  * QEMU.
  *
  * As /init it mounts devtmpfs, proc and sysfs, reads "spfbench=0|1",
- * "spfscale=<percent>" and "spfonly=<benchmark prefixes, comma-separated>"
- * from /proc/cmdline, writes the first one to
- * /proc/sys/vm/speculative_page_fault (which a kernel without
+ * "spfscale=<percent>", "spfonly=<benchmark prefixes, comma-separated>"
+ * and "spfthp=never|always|mthp" from /proc/cmdline, writes the first
+ * one to /proc/sys/vm/speculative_page_fault (which a kernel without
  * CONFIG_SPECULATIVE_PAGE_FAULT does not have), runs every benchmark
  * and powers off.  With -n it runs on the host instead: nothing is
  * mounted, the sysctl is left alone unless -S is given, and it exits.
+ *
+ * THP (bench-spf.sh SPF_THP): with spfthp=never (or none) every
+ * benchmark vma is MADV_NOHUGEPAGE, as before.  With spfthp=always
+ * (booted with transparent_hugepage=always: PMD-size THP) or
+ * spfthp=mthp (it writes "always" to the hugepages-16kB and
+ * hugepages-64kB enabled files; the PMD size stays at "inherit" of
+ * transparent_hugepage=never) the vmas are left without the madvise, so
+ * that their faults may allocate THPs or mTHPs.  The shmem vma of
+ * shm_shared_t2 follows shmem_enabled, "never" in these kernels.
  *
  * The benchmarks (design section 5, sizes scaled down for TCG: 15-20 s
  * for all of them on a 6.12 kernel in QEMU TCG -smp 2 at spfscale=100,
@@ -62,6 +71,12 @@
  *   spf: result <name> <value> <unit> [key=value...]
  *   spf: vmstat <name> pgfault=<delta> spf_...=<delta> vma_lock_...=<delta>
  *               nr_page_table_pages=<signed delta>
+ *   spf: thp <name> thp_fault_alloc=<delta> thp_fault_fallback=<delta>
+ *               thp_collapse_alloc=<delta> (khugepaged)
+ *               thp_split_pmd=<delta> [anon_fault_alloc_<size>kB=<delta>
+ *               anon_fault_fallback_<size>kB=<delta>...]
+ *     (kernels with THP; the per-size mTHP counters of the sizes not
+ *     "never" at the start, from hugepages-<size>kB/stats/)
  *   spf: done
  * and "spf: error <text>" when something fails.  All rates are higher
  * is better; times come from CLOCK_MONOTONIC.
@@ -87,6 +102,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -101,6 +117,7 @@
 static int as_init = 1;
 static int scale = 100;		/* percent of the default work */
 static int failures;
+static int use_thp;		/* spfthp=always|mthp: no MADV_NOHUGEPAGE */
 
 #define say(fmt, ...)	printf("spf: " fmt "\n", ##__VA_ARGS__)
 
@@ -165,12 +182,19 @@ static unsigned long scaled(unsigned long n)
 /* /proc/vmstat */
 
 #define MAX_KEYS	64
+#define THP_DIR		"/sys/kernel/mm/transparent_hugepage"
+#define MAX_SIZES	16
 
 struct vmsnap {
 	int nr;
 	char name[MAX_KEYS][64];
 	unsigned long long val[MAX_KEYS];
+	char thp[MAX_KEYS];	/* printed on the "spf: thp" line */
 };
+
+/* The hugepages-<size>kB dirs not "never" at the start (thp_setup()). */
+static int thp_present, nr_sizes;
+static char thp_size[MAX_SIZES][16];	/* "64kB" */
 
 static int interesting(const char *name)
 {
@@ -179,11 +203,51 @@ static int interesting(const char *name)
 	       !strcmp(name, "nr_page_table_pages");
 }
 
+static int thp_counter(const char *name)
+{
+	return thp_present && (!strcmp(name, "thp_fault_alloc") ||
+			       !strcmp(name, "thp_fault_fallback") ||
+			       !strcmp(name, "thp_collapse_alloc") ||
+			       !strcmp(name, "thp_split_pmd"));
+}
+
+static void snap_add(struct vmsnap *s, const char *name,
+		     unsigned long long val, int thp)
+{
+	if (s->nr == MAX_KEYS)
+		return;
+	snprintf(s->name[s->nr], sizeof(s->name[0]), "%s", name);
+	s->thp[s->nr] = thp;
+	s->val[s->nr++] = val;
+}
+
+/* hugepages-<size>/stats/<stat> as "<stat>_<size>" */
+static void mthp_read(struct vmsnap *s, const char *size, const char *stat)
+{
+	char path[128], name[64];
+	unsigned long long val;
+	FILE *f;
+
+	snprintf(path, sizeof(path), THP_DIR "/hugepages-%s/stats/%s",
+		 size, stat);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%llu", &val) != 1) {
+		error("read %s: %s", path, f ? "no number" : strerror(errno));
+		if (f)
+			fclose(f);
+		return;
+	}
+	fclose(f);
+	snprintf(name, sizeof(name), "%s_%s", stat, size);
+	snap_add(s, name, val, 1);
+}
+
 static void vmstat_read(struct vmsnap *s)
 {
 	char name[64];
 	unsigned long long val;
 	FILE *f = fopen("/proc/vmstat", "r");
+	int i;
 
 	s->nr = 0;
 	if (!f) {
@@ -191,12 +255,16 @@ static void vmstat_read(struct vmsnap *s)
 		return;
 	}
 	while (fscanf(f, "%63s %llu", name, &val) == 2) {
-		if (!interesting(name) || s->nr == MAX_KEYS)
-			continue;
-		snprintf(s->name[s->nr], sizeof(s->name[0]), "%s", name);
-		s->val[s->nr++] = val;
+		if (interesting(name))
+			snap_add(s, name, val, 0);
+		else if (thp_counter(name))
+			snap_add(s, name, val, 1);
 	}
 	fclose(f);
+	for (i = 0; i < nr_sizes; i++) {
+		mthp_read(s, thp_size[i], "anon_fault_alloc");
+		mthp_read(s, thp_size[i], "anon_fault_fallback");
+	}
 }
 
 static void vmstat_print(const char *bench, const struct vmsnap *a,
@@ -206,16 +274,28 @@ static void vmstat_print(const char *bench, const struct vmsnap *a,
 
 	printf("spf: vmstat %s", bench);
 	for (i = 0; i < a->nr && i < b->nr; i++)
-		printf(" %s=%lld", b->name[i],
-		       (long long)(b->val[i] - a->val[i]));
+		if (!b->thp[i])
+			printf(" %s=%lld", b->name[i],
+			       (long long)(b->val[i] - a->val[i]));
+	printf("\n");
+	if (!thp_present)
+		return;
+	printf("spf: thp %s", bench);
+	for (i = 0; i < a->nr && i < b->nr; i++)
+		if (b->thp[i])
+			printf(" %s=%lld", b->name[i],
+			       (long long)(b->val[i] - a->val[i]));
 	printf("\n");
 }
 
 /* ------------------------------------------------------------------ */
 /* Memory helpers */
 
+/* MADV_NOHUGEPAGE, unless spfthp=always|mthp asked for THPs */
 static void nohuge(void *p, size_t len)
 {
+	if (use_thp)
+		return;
 	if (madvise(p, len, MADV_NOHUGEPAGE) && errno != EINVAL)
 		fatal("madvise(MADV_NOHUGEPAGE)");
 }
@@ -1079,14 +1159,115 @@ static void set_sysctl(const char *want)
 		error("%s is %s, not %s", SYSCTL_PATH, buf, want);
 }
 
+/* Write val to THP_DIR/file and check that it reads back as [val]. */
+static void thp_write(const char *file, const char *val)
+{
+	char path[128], line[256], want[32];
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), THP_DIR "/%s", file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0 || write(fd, val, strlen(val)) < 0)
+		error("write %s to %s: %s", val, path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	snprintf(want, sizeof(want), "[%s]", val);
+	f = fopen(path, "r");
+	if (!f || !fgets(line, sizeof(line), f) || !strstr(line, want))
+		error("%s is not %s", path, want);
+	if (f)
+		fclose(f);
+}
+
+/* "[never]" etc.: the selected word of a THP enabled file, or "" */
+static void thp_mode(const char *path, char *buf, size_t size)
+{
+	char line[256], *l, *r;
+	FILE *f = fopen(path, "r");
+
+	buf[0] = 0;
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f) && (l = strchr(line, '[')) &&
+	    (r = strchr(l, ']'))) {
+		*r = 0;
+		snprintf(buf, size, "%s", l + 1);
+	}
+	fclose(f);
+}
+
+/*
+ * spfthp=never|always|mthp: check the PMD setting of the command line,
+ * enable the mTHP sizes for mthp, print every size's setting and note
+ * the sizes whose counters the "spf: thp" lines give.
+ */
+static void thp_setup(const char *mode)
+{
+	char top[32], m[32], path[320], *sz;
+	struct dirent *d;
+	DIR *dir;
+
+	if (access(THP_DIR, F_OK)) {
+		say("thp (no %s)", THP_DIR);
+		if (mode && strcmp(mode, "never"))
+			error("spfthp=%s, but this kernel has no THP", mode);
+		return;
+	}
+	thp_present = 1;
+	if (!mode)
+		mode = "never";
+	thp_mode(THP_DIR "/enabled", top, sizeof(top));
+	if (!strcmp(mode, "always")) {
+		if (strcmp(top, "always"))
+			error("spfthp=always, but THP enabled is [%s]", top);
+	} else if (!strcmp(mode, "mthp")) {
+		if (access(THP_DIR "/hugepages-64kB/enabled", F_OK) ||
+		    access(THP_DIR "/hugepages-16kB/enabled", F_OK)) {
+			error("spfthp=mthp, but no %s/hugepages-{16,64}kB",
+			      THP_DIR);
+			return;
+		}
+		thp_write("hugepages-16kB/enabled", "always");
+		thp_write("hugepages-64kB/enabled", "always");
+	} else if (strcmp(mode, "never")) {
+		error("spfthp=%s: never, always or mthp", mode);
+		return;
+	}
+	use_thp = strcmp(mode, "never") != 0;
+	say("thp_mode %s, MADV_NOHUGEPAGE %s", mode, use_thp ? "off" : "on");
+	dir = opendir(THP_DIR);
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		if (strncmp(d->d_name, "hugepages-", 10))
+			continue;
+		sz = d->d_name + 10;
+		snprintf(path, sizeof(path), THP_DIR "/%s/enabled", d->d_name);
+		thp_mode(path, m, sizeof(m));
+		say("thp_size %s %s", sz, m[0] ? m : "(none)");
+		/* counted: always, madvise, or inherit of always|madvise */
+		if (!strcmp(m, "inherit"))
+			snprintf(m, sizeof(m), "%s", top);
+		if (strcmp(m, "always") && strcmp(m, "madvise"))
+			continue;
+		if (nr_sizes < MAX_SIZES)
+			snprintf(thp_size[nr_sizes++], sizeof(thp_size[0]),
+				 "%s", sz);
+	}
+	closedir(dir);
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: bench-spf [-n] [-S 0|1] [-s percent] [-b list]\n"
+		"usage: bench-spf [-n] [-S 0|1] [-s percent] [-b list] [-T mode]\n"
 		"  -n          not PID 1: no mounts, no power off (host test)\n"
 		"  -S 0|1      write vm.speculative_page_fault first\n"
 		"  -s percent  work per benchmark (default 100)\n"
-		"  -b list     benchmarks to run, comma-separated prefixes\n");
+		"  -b list     benchmarks to run, comma-separated prefixes\n"
+		"  -T mode     THP: never (MADV_NOHUGEPAGE, the default), always\n"
+		"              (as set) or mthp (enables 16kB and 64kB)\n");
 	exit(2);
 }
 
@@ -1108,8 +1289,8 @@ static int want(const char *name)
 
 int main(int argc, char **argv)
 {
-	const char *sysctl_want = NULL;
-	char want_buf[16], scale_buf[16];
+	const char *sysctl_want = NULL, *thp_want = NULL;
+	char want_buf[16], scale_buf[16], thp_buf[16];
 	static char only_buf[256];
 	struct utsname u;
 	double t0 = now();
@@ -1117,7 +1298,7 @@ int main(int argc, char **argv)
 	int opt, ncpu;
 
 	as_init = getpid() == 1;
-	while ((opt = getopt(argc, argv, "nS:s:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "nS:s:b:T:")) != -1) {
 		switch (opt) {
 		case 'n':
 			as_init = 0;
@@ -1130,6 +1311,9 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			only = optarg;
+			break;
+		case 'T':
+			thp_want = optarg;
 			break;
 		default:
 			usage();
@@ -1144,6 +1328,7 @@ int main(int argc, char **argv)
 			scale = atoi(scale_buf);
 		if (cmdline_arg("spfonly", only_buf, sizeof(only_buf)))
 			only = only_buf;
+		thp_want = cmdline_arg("spfthp", thp_buf, sizeof(thp_buf));
 	}
 	if (scale <= 0)
 		scale = 100;
@@ -1155,7 +1340,8 @@ int main(int argc, char **argv)
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	say("kernel %s %s", u.release, u.version);
 	say("cpus %d, scale %d%%", ncpu, scale);
-	print_file("thp", "/sys/kernel/mm/transparent_hugepage/enabled");
+	print_file("thp", THP_DIR "/enabled");
+	thp_setup(thp_want);
 	print_file("clocksource",
 		   "/sys/devices/system/clocksource/clocksource0/current_clocksource");
 	set_sysctl(sysctl_want);

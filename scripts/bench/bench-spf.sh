@@ -37,8 +37,8 @@
 # an instrumented guest (3-8x slower): do not quote them.
 #
 # The kernels are booted RUNS times (default 3) in QEMU TCG (-smp 2,
-# or SPF_SMP; MTTCG, 2 GiB, transparent_hugepage=never), interleaved
-# A B C A B C...
+# or SPF_SMP; MTTCG, 2 GiB, transparent_hugepage=never unless SPF_THP),
+# interleaved A B C A B C...
 # Every log is kept in $WORKDIR/results/bench-spf/ (bench-spf-smp<n>/
 # with SPF_SMP=<n> other than 2); a kernel report in
 # any of them (BUG:, WARNING:, KASAN, Oops, Call Trace, Kernel panic)
@@ -88,6 +88,31 @@
 #                     third of the objects, for a loaded 2-core host; the
 #                     mm code measured is the same
 #   SPF_KCONFIG=defconfig  start from x86_64_defconfig instead
+#   SPF_PROFILE=1     also have the plugin write an instruction profile
+#                     per boot (its profile=: instructions per kernel
+#                     symbol and per block, per region), in a directory
+#                     of its own, $WORKDIR/results/bench-spf[-smp<n>]-
+#                     profile/profile-<kernel>-<boot>.txt (the ordinary
+#                     results stay), and add the per-symbol comparison of
+#                     A, B and C per benchmark
+#                     (scripts/bench/plugin/profile-diff.sh) to the
+#                     summary; needs PWCOUNT=1
+#   SPF_THP=never|always|mthp  THP for the benchmarks' anonymous vmas
+#                     (unset: never, as before).  never: booted with
+#                     transparent_hugepage=never, every vma
+#                     MADV_NOHUGEPAGE.  always: transparent_hugepage=
+#                     always (PMD-size THP), no MADV_NOHUGEPAGE.  mthp:
+#                     transparent_hugepage=never (the PMD size inherits
+#                     it), the guest writes "always" to hugepages-16kB
+#                     and hugepages-64kB/enabled, no MADV_NOHUGEPAGE.
+#                     The guest prints per benchmark the deltas of
+#                     thp_fault_alloc/fallback, thp_collapse_alloc,
+#                     thp_split_pmd and of the per-size
+#                     anon_fault_alloc/fallback of the sizes enabled
+#                     ("spf: thp" lines, with THP in any mode), and the
+#                     summary tabulates them.  With SPF_THP set, even to
+#                     never, the logs and table go to bench-spf[-smp<n>]
+#                     -thp-<mode>/ and .txt: the default run's stay
 
 set -eu
 # shellcheck source=scripts/common.sh disable=SC1091
@@ -120,6 +145,19 @@ case $smp in
 2 | 4 | 8) ;;
 *) die "SPF_SMP=$smp: 2, 4 or 8 vCPUs" ;;
 esac
+profile=${SPF_PROFILE:-0}
+thp=${SPF_THP:-never}
+case $thp in
+never) thp_boot=never thp_desc="transparent_hugepage=never, MADV_NOHUGEPAGE" ;;
+always) thp_boot=always thp_desc="transparent_hugepage=always, no MADV_NOHUGEPAGE" ;;
+mthp) thp_boot=never thp_desc="transparent_hugepage=never + mTHP 16kB, 64kB always, no MADV_NOHUGEPAGE" ;;
+*) die "SPF_THP=$thp: never, always or mthp" ;;
+esac
+case $profile in
+0 | 1) ;;
+*) die "SPF_PROFILE=$profile: 0 or 1" ;;
+esac
+[ "$profile" = 0 ] || [ "$pwcount" = 1 ] || die "SPF_PROFILE=1 needs PWCOUNT=1"
 case $kconf in
 defconfig) kconf_target=x86_64_defconfig ;;
 tiny) kconf_target=tinyconfig ;;
@@ -147,6 +185,10 @@ cc="${ccache}gcc"
 # One results dir and table per vCPU count: runs at 2, 4 and 8 coexist.
 sfx=
 [ "$smp" = 2 ] || sfx=-smp$smp
+# Profiled boots (SPF_PROFILE=1) apart: the ordinary results stay.
+[ "$profile" = 0 ] || sfx=$sfx-profile
+# So are those of an explicit SPF_THP.
+[ -z "${SPF_THP:-}" ] || sfx=$sfx-thp-$thp
 out=$WORKDIR/results/bench-spf$sfx
 table=$WORKDIR/results/bench-spf$sfx.txt
 mkdir -p "$out"
@@ -288,13 +330,14 @@ if [ -n "$build_only" ]; then
 fi
 
 for k in $kernels; do
-	rm -f "$out/boot-$k-"*.log "$out/pwcount-$k-"*.txt
+	rm -f "$out/boot-$k-"*.log "$out/pwcount-$k-"*.txt "$out/profile-$k-"*.txt
 done
 {
 	echo "base:   $(kgit log -1 --format='%h %s' "$base_commit")"
 	echo "series: $spf_ref $(kgit log -1 --format='%h %s' "$series_commit")"
 	echo "runs:   $runs, scale $scale%, -smp $smp, kernel config $kconf_target + $out/bench-spf-{base,series}.config"
-	echo "counts: $([ "$pwcount" = 1 ] && echo "pwcount plugin, count=all" || echo "none (PWCOUNT=0)")"
+	[ -z "${SPF_THP:-}" ] || echo "thp:    SPF_THP=$thp: $thp_desc"
+	echo "counts: $([ "$pwcount" = 1 ] && echo "pwcount plugin, count=all" || echo "none (PWCOUNT=0)")$([ "$profile" = 0 ] || echo ", with profile= (SPF_PROFILE=1)")"
 } >"$out/bench.info"
 info "booting $kernels $runs times, -smp $smp (series: $spf_ref)"
 
@@ -317,6 +360,8 @@ boot() {
 	plugin_arg=
 	[ -z "$plugin" ] ||
 		plugin_arg="$plugin,outfile=$pwout,top=8,map=$bdir/System.map"
+	[ -z "$plugin" ] || [ "$profile" = 0 ] ||
+		plugin_arg="$plugin_arg,profile=$out/profile-$1-$2.txt"
 	t0=$(date +%s)
 	rc=0
 	# loglevel=5: warnings and worse reach the console and the log.
@@ -326,7 +371,7 @@ boot() {
 		-kernel "$bdir/arch/x86/boot/bzImage" \
 		${plugin_arg:+-plugin "$plugin_arg"} \
 		-initrd "$cpio_img" \
-		-append "console=ttyS0 nokaslr no_timer_check loglevel=5 panic=-1 transparent_hugepage=never spfscale=$scale${only:+ spfonly=$only} $arg" \
+		-append "console=ttyS0 nokaslr no_timer_check loglevel=5 panic=-1 transparent_hugepage=$thp_boot spfscale=$scale${only:+ spfonly=$only}${SPF_THP:+ spfthp=$thp} $arg" \
 		</dev/null >"$log" 2>&1 || rc=$?
 	tr -d '\r' <"$log" >"$log.tmp" && mv "$log.tmp" "$log"
 	secs=$(($(date +%s) - t0))
@@ -383,8 +428,8 @@ for f in "$out"/boot-*.log; do
 	awk -v k="${b%-*}" -v r="${b#*-}" '
 		$1 == "spf:" && $2 == "result" { print "R", k, r, $3, $4, $5 }
 		$1 == "spf:" && $2 == "signal" { print "G", k, r, $3, $4, $5, $6 }
-		$1 == "spf:" && $2 == "vmstat" {
-			s = "V " k " " r " " $3
+		$1 == "spf:" && ($2 == "vmstat" || $2 == "thp") && $4 ~ /=/ {
+			s = ($2 == "thp" ? "T " : "V ") k " " r " " $3
 			for (i = 4; i <= NF; i++)
 				s = s " " $i
 			print s
@@ -413,7 +458,11 @@ done >"$out/samples.txt"
 [ -s "$out/samples.txt" ] || die "no complete boot, nothing to report (logs: $out)"
 
 {
-	echo "bench-spf: x86_64 QEMU TCG (MTTCG), -smp $smp -m 2048, transparent_hugepage=never,"
+	if [ -z "${SPF_THP:-}" ]; then
+		echo "bench-spf: x86_64 QEMU TCG (MTTCG), -smp $smp -m 2048, transparent_hugepage=never,"
+	else
+		echo "bench-spf: x86_64 QEMU TCG (MTTCG), -smp $smp -m 2048, $thp_desc,"
+	fi
 	[ "$pwcount" = 0 ] || echo "under the pwcount plugin: the timings below are of an instrumented guest, do not quote them;"
 	echo "no KVM; host: $(nproc) cores shared with other jobs (load $load at the start)."
 	cat "$out/bench.info" || true
@@ -587,6 +636,59 @@ END {
 		exit 1
 }
 EOF
+	# THP counters ("spf: thp" lines), if the kernels have THP.
+	! grep -q '^T ' "$out/samples.txt" || awk -f - "$out/samples.txt" <<'EOF'
+function median(s,    a, n, i, j, t) {
+	n = split(s, a, " ")
+	if (!n)
+		return "-"
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+$1 == "V" || $1 == "T" {
+	for (i = 5; i <= NF; i++) {
+		split($i, kv, "=")
+		if ($1 == "V" && kv[1] != "pgfault")
+			continue
+		c[$2, $4, kv[1]] = c[$2, $4, kv[1]] " " kv[2]
+		if ($1 == "T" && !(kv[1] in kseen)) {
+			kseen[kv[1]] = 1
+			korder[++kn] = kv[1]
+		}
+	}
+}
+$1 == "T" {
+	if (!($4 in seen)) {
+		seen[$4] = 1
+		order[++n] = $4
+	}
+	ks[$2] = 1
+}
+END {
+	print "\n## THP counters (median over boots of the per-benchmark /proc/vmstat and mTHP stats deltas)\n"
+	line = "| benchmark | kernel | pgfault"
+	sep = "|---|---|---:"
+	for (j = 1; j <= kn; j++) {
+		line = line " | " korder[j]
+		sep = sep "|---:"
+	}
+	print line " |"
+	print sep "|"
+	for (i = 1; i <= n; i++)
+		for (k = 1; k <= 3; k++) {
+			kk = substr("ABC", k, 1)
+			if (!(kk in ks))
+				continue
+			line = "| " order[i] " | " kk " | " median(c[kk, order[i], "pgfault"])
+			for (j = 1; j <= kn; j++)
+				line = line " | " median(c[kk, order[i], korder[j]])
+			print line " |"
+		}
+}
+EOF
 	[ "$pwcount" = 0 ] || awk -f - "$out/samples.txt" <<'EOF' || counters_bad=1
 # min-max over the boots of a kernel: "min-max", or "v" if they agree
 function range(s, d,    a, n, i, lo, hi, f) {
@@ -657,6 +759,12 @@ END {
 			printf "%s", top[substr("ABC", k, 1), order[i]]
 }
 EOF
+	if [ "$profile" = 1 ]; then
+		echo
+		echo "## Instructions per fault by kernel symbol (SPF_PROFILE=1: scripts/bench/plugin/profile-diff.sh $out)"
+		"$TOP/scripts/bench/plugin/profile-diff.sh" "$out" ||
+			echo "(profile-diff.sh failed)"
+	fi
 } >"$out/summary.txt"
 cp "$out/summary.txt" "$table"
 cat "$out/summary.txt"

@@ -38,8 +38,9 @@
 # "spfst.spf=", makes a zram swap device, runs each test with a time limit
 # and prints one "spfst: result name=... sysctl=... rc=... ok= fail= skip=
 # secs= spf_attempt= ..." line per test, and the spf_* lines of
-# /proc/vmstat at the end.  One boot per sysctl value: QEMU TCG, -smp 2,
-# -m $SPF_MEM, numa=fake=2 (as the usertest gate), kunit.enable=0.
+# /proc/vmstat at the end.  One boot per sysctl value: QEMU TCG,
+# -smp $SPF_SMP (2), -m $SPF_MEM, numa=fake=2 (as the usertest gate),
+# kunit.enable=0.
 #
 # Verdict per boot: every test's rc (0, or 4 = KSFT_SKIP) and TAP counts
 # (no "not ok"), the guest reached "spfst: done", and no kernel report in
@@ -56,6 +57,8 @@
 # SPF_BASE_KERNEL=<bzImage>  base kernel (default
 #                          $WORKDIR/spf-selftest-base/bzImage)
 # SPF_BUILD=1              build the two kernels first (above)
+# SPF_START_CONFIG=<.config>  SPF_BUILD's start configuration (default
+#                          $WORKDIR/build/kunit-x86_64/.config)
 # SPF_TESTS="name prog args; ..."  the tests (default below); "name@<s>"
 #                          gives one test its own time limit, "&name"
 #                          runs the program as background load, restarted
@@ -76,7 +79,10 @@
 # SPF_ZRAM=<MiB>           zram swap in the guest (default 256, 0: none)
 # SPF_REBUILD=1            rebuild the selftests (do not start two runs
 #                          at once when a rebuild is due: both would
-#                          check out the worktree)
+#                          check out the worktree); 0: never rebuild, run
+#                          the ones in $WORKDIR/selftest-build as they are
+#                          (when the branch has moved but the tests not)
+# SPF_SMP=<n>              guest vCPUs (default 2; migration needs 3)
 # SPF_TAG=<word>           name of the run in its log files (default none)
 # Logs and summaries: $WORKDIR/results/mm-selftests[-<tag>]-spf<N>.{log,txt}.
 
@@ -91,6 +97,7 @@ test_timeout=${SPF_TEST_TIMEOUT:-300}
 mem=${SPF_MEM:-4096}
 zram=${SPF_ZRAM:-256}
 budget=${SPF_BUDGET:-0}
+smp=${SPF_SMP:-2}
 loop=${SPF_UFFD_LOOP:-}
 [ -z "$loop" ] || [ -n "${SPF_TAG:-}" ] || SPF_TAG=uffdloop
 tag=${SPF_TAG:+-$SPF_TAG}
@@ -153,6 +160,7 @@ done
 for v in "$mem" "$zram" "$budget"; do
 	case $v in '' | *[!0-9]*) die "SPF_MEM, SPF_ZRAM, SPF_BUDGET: $v is not a number" ;; esac
 done
+case $smp in '' | *[!0-9]* | 0) die "SPF_SMP=$smp: need a positive number of vCPUs" ;; esac
 for v in $sysctls; do
 	case $v in 0 | 1 | base) ;; *) die "SPF_SYSCTL: $v is not 0, 1 or base" ;; esac
 done
@@ -250,8 +258,20 @@ need_tree
 series_commit=$(kgit rev-parse -q --verify "refs/heads/$BRANCH^{commit}") ||
 	die "no branch $BRANCH in $KDIR (run 'make apply')"
 need_build=${SPF_REBUILD:-}
-[ "$(cat "$sbuild/build.stamp" 2>/dev/null)" = "$series_commit" ] || need_build=1
-[ -x "$bindir/uffd-unit-tests-evt1m" ] || need_build=1
+case $need_build in
+0)
+	[ -x "$bindir/uffd-unit-tests-evt1m" ] ||
+		die "SPF_REBUILD=0 but no selftests built in $bindir"
+	built=$(cat "$sbuild/build.stamp" 2>/dev/null || echo unknown)
+	[ "$built" = "$series_commit" ] ||
+		info "SPF_REBUILD=0: running the selftests built at $built, not $BRANCH ($series_commit)"
+	need_build=
+	;;
+*)
+	[ "$(cat "$sbuild/build.stamp" 2>/dev/null)" = "$series_commit" ] || need_build=1
+	[ -x "$bindir/uffd-unit-tests-evt1m" ] || need_build=1
+	;;
+esac
 if [ -n "$need_build" ]; then
 	need_space 3000
 	detached_worktree "$stree" "refs/heads/$BRANCH"
@@ -386,12 +406,12 @@ for v in $sysctls; do
 	sum=$results/mm-selftests$tag-spf$v.txt
 	k=$kernel
 	[ "$v" != base ] || k=$base_kernel
-	info "sysctl=$v: booting $k ($ntests tests, ${test_timeout}s each, boot limit ${boot_timeout}s); log: $log"
+	info "sysctl=$v: booting $k ($ntests tests, ${test_timeout}s each, $smp vCPUs, boot limit ${boot_timeout}s); log: $log"
 	rc=0
 	start=$(date +%s)
 	# shellcheck disable=SC2086
 	nice -n 10 timeout "$boot_timeout" qemu-system-x86_64 -accel tcg \
-		-smp 2 -m "$mem" -nographic -no-reboot $bios \
+		-smp "$smp" -m "$mem" -nographic -no-reboot $bios \
 		-kernel "$k" -initrd "$tmp/initramfs.cpio" \
 		-append "console=ttyS0 kunit.enable=0 panic=-1 numa=fake=2 spfst.spf=$v spfst.timeout=$test_timeout spfst.budget=$budget spfst.zram=$zram" \
 		</dev/null >"$log" 2>&1 || rc=$?

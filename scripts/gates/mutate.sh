@@ -9,14 +9,15 @@
 #
 #   Mutant: <name>             (the file name without .patch)
 #   Arch: um | x86_64          (the KUnit kernel the catching tests run on)
-#   Catches: <suite.case>[,<suite.case>...] | usertest:<n>
+#   Catches: <suite.case>[,<suite.case>...] | usertest:[<guest>:]<n>
 #   Invariant: <what the check guarantees, in a line>
 #
 # For each mutant the kernel tree is put on a scratch commit (series tip
 # + the mutant, detached HEAD), the KUnit kernel of its arch is rebuilt
 # in its usual build dir (only what the mutant touches recompiles) and
-# the part's suites run; usertest:<n> boots the rebuilt x86_64 kernel
-# with the usertest guest instead.  The mutant is caught when a named case
+# the part's suites run; usertest:[<guest>:]<n> boots the rebuilt x86_64
+# kernel with that usertest guest instead (scripts/gates/guest/<guest>-user.c,
+# scamem when not named).  The mutant is caught when a named case
 # (or usertest test) fails or has no result (crash, hang past the
 # timeout), or the kernel log has a report (KASAN, lockdep, WARN, BUG...).
 # The tree goes back to the series branch afterwards, whatever happens;
@@ -99,11 +100,14 @@ for f in $list; do
 		case $c in
 		usertest:*)
 			[ "$arch" = x86_64 ] || die "$name: usertest runs on x86_64 only"
-			t=${c#usertest:}
-			plan=$(sed -n 's/.*TAP version 13\\n1\.\.\([0-9]*\)\\n.*/\1/p' \
-				"$TOP/scripts/gates/guest/scamem-user.c")
+			t=${c#usertest:} g=scamem
+			case $t in *:*) g=${t%%:*} t=${t#*:} ;; esac
+			[ -f "$TOP/scripts/gates/guest/$g-user.c" ] ||
+				die "$name: $c: no usertest guest $g"
+			plan=$(sed -n 's/^#define USERTEST_PLAN[[:space:]]*\([0-9]*\).*/\1/p' \
+				"$TOP/scripts/gates/guest/$g-user.c")
 			[ -n "$plan" ] && [ "$t" -ge 1 ] 2>/dev/null && [ "$t" -le "$plan" ] ||
-				die "$name: $c: the usertest has tests 1..${plan:-?}"
+				die "$name: $c: the $g usertest has tests 1..${plan:-?}"
 			;;
 		*.*)
 			suite=${c%%.*} case=${c#*.}
@@ -112,7 +116,7 @@ for f in $list; do
 			kgit grep -q -E "KUNIT_CASE[A-Z_]*\($case[,)]" -- '*test*.c' '*kunit*.c' ||
 				die "$name: names case $c, which does not exist"
 			;;
-		*) die "$name: Catches: $c is neither suite.case nor usertest:N" ;;
+		*) die "$name: Catches: $c is neither suite.case nor usertest:[guest:]N" ;;
 		esac
 	done
 	if ! out=$(kgit apply --check --cached 2>&1 <"$f"); then
@@ -157,11 +161,13 @@ for f in $list; do
 		ARCH=x86_64 "$TOP/scripts/gates/kunit.sh" >"$log" 2>&1 || rc=$?
 		[ -f "$BUILDDIR/kunit-x86_64/arch/x86/boot/bzImage" ] ||
 			die "$name: the x86_64 kernel did not build; log: $log"
-		"$TOP/scripts/gates/usertest.sh" >>"$log" 2>&1 || true
+		guest=${catches#usertest:}
+		case $guest in *:*) guest=${guest%%:*} ;; *) guest=scamem ;; esac
+		USERTEST_GUEST=$guest "$TOP/scripts/gates/usertest.sh" >>"$log" 2>&1 || true
 		verdict=$(python3 - "$log" "$catches" <<'EOF'
 import re, sys
 log, catches = sys.argv[1], sys.argv[2]
-want = int(catches.split(':')[1])
+want = int(catches.split(':')[-1])
 text = open(log, errors='replace').read()
 if re.search(rf'^FAILED: test {want} ', text, re.M) or \
         re.search(rf'^test {want} (failed|printed no result)', text, re.M):

@@ -168,9 +168,19 @@ if [ -n "$mfile" ]; then
 	expect_error "mutate: a mutant that no longer applies" "mutant $mname no longer applies to the series \\(.* changed\\)" \
 		mk mutate MUTANT="$mname"
 	cp "$tmp/mutant.held" "$mfile"
+	# A usertest guest that does not exist, a test it does not have.
+	sed -i -e 's/^Catches: .*/Catches: usertest:no_guest:1/' -e 's/^Arch: .*/Arch: x86_64/' "$mfile"
+	expect_error "mutate: a usertest guest that does not exist" "no usertest guest no_guest" \
+		mk mutate MUTANT="$mname"
+	sed -i -e 's/^Catches: .*/Catches: usertest:spf:99/' -e 's/^Arch: .*/Arch: x86_64/' "$mfile"
+	expect_error "mutate: a usertest test that does not exist" "the spf usertest has tests 1\\.\\.[0-9]+" \
+		mk mutate MUTANT="$mname"
+	cp "$tmp/mutant.held" "$mfile"
 else
 	fail "mutate: no mutant in kunit/mutants/"
 fi
+expect_error "usertest: a guest that does not exist" "USERTEST_GUEST: no guest no_guest" \
+	mk usertest USERTEST_GUEST=no_guest
 
 # The review gates catch a style error and a missing sign-off.
 { mail_head "lib: add a badly formatted comment"; cat; } \

@@ -1,12 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Userspace lifecycle test of part 2's user mappings (vmalloc_mmap(),
-# driven through kcov): build scripts/gates/guest/scamem-user.c as a
-# static /init, boot it in an initramfs on the x86_64 KUnit kernel (QEMU
-# TCG, -smp 2) and fail unless every test printed "ok N", the guest
-# finished, and the kernel log has no report (the patterns of
-# scripts/lib/kunit-report.py).
+# Userspace tests on the x86_64 KUnit kernel (QEMU TCG, -smp 2): each
+# guest program scripts/gates/guest/<name>-user.c is built as a static
+# /init, booted in its own initramfs, and fails the gate unless every test
+# printed "ok N", the guest finished, and the kernel log has no report
+# (the patterns of scripts/lib/kunit-report.py).  The guests:
+#   scamem  part 2: the lifecycle of a user mapping of vmalloc memory
+#           (vmalloc_mmap(), driven through kcov's mmap), fault injection;
+#   spf     part 3: the sysctl's bad input, and the charge-failure exit
+#           of speculative faults with a memory cgroup at its limit (it
+#           skips what needs the sysctl on a kernel without part 3).
 #
 # The kernel needs, on top of the KUnit x86_64 config (kunit/*.kunitconfig,
 # configs/debug.config, configs/debug-x86_64.config):
@@ -16,16 +20,19 @@
 #   CONFIG_BLK_DEV_INITRD=y         (the initramfs)
 #   CONFIG_DEVTMPFS=y               (/dev/kmsg, /dev/console)
 #   CONFIG_FAULT_INJECTION=y CONFIG_FAIL_PAGE_ALLOC=y CONFIG_FAILSLAB=y
-#   CONFIG_FAULT_INJECTION_DEBUG_FS=y   (test 7)
+#   CONFIG_FAULT_INJECTION_DEBUG_FS=y   (scamem test 7)
 #   CONFIG_PROC_FS=y CONFIG_PROC_PAGE_MONITOR=y CONFIG_SYSFS=y
-#   CONFIG_CROSS_MEMORY_ATTACH=y    (process_vm_readv(), test 6)
+#   CONFIG_CROSS_MEMORY_ATTACH=y    (process_vm_readv(), scamem test 6)
+#   CONFIG_MEMCG=y                  (the spf guest's cgroup)
 # (PROC_FS, PROC_PAGE_MONITOR, SYSFS, CROSS_MEMORY_ATTACH are on by
 # default.)  They are checked in the kernel's .config when it is found
 # next to the bzImage (in its build dir).
 #
 # USERTEST_KERNEL=<bzImage>  kernel to boot (default: the workbench's
 #                            $BUILDDIR/kunit-x86_64/arch/x86/boot/bzImage)
-# USERTEST_TIMEOUT=<seconds> QEMU time limit (default 900)
+# USERTEST_GUEST=<names>     guests to boot (default: scamem spf); logs in
+#                            $WORKDIR/results/usertest-<name>.log
+# USERTEST_TIMEOUT=<seconds> QEMU time limit per guest (default 900)
 # USERTEST_APPEND=<args>     extra kernel command line arguments
 # USERTEST_SRC=<dir>         kernel source for usr/gen_init_cpio.c
 #                            (default: the work dir's tree, or the
@@ -34,6 +41,11 @@
 set -eu
 . "$(dirname "$0")/../lib/common.sh"
 
+guests=${USERTEST_GUEST:-scamem spf}
+for g in $guests; do
+	[ -f "$TOP/scripts/gates/guest/$g-user.c" ] ||
+		die "USERTEST_GUEST: no guest $g (scripts/gates/guest/$g-user.c)"
+done
 kernel=${USERTEST_KERNEL:-$BUILDDIR/kunit-x86_64/arch/x86/boot/bzImage}
 timeout=${USERTEST_TIMEOUT:-900}
 [ -f "$kernel" ] ||
@@ -50,7 +62,7 @@ if [ -f "$kbuild/.config" ]; then
 	missing=
 	for o in KCOV DEBUG_FS BLK_DEV_INITRD DEVTMPFS FAULT_INJECTION \
 		FAIL_PAGE_ALLOC FAILSLAB FAULT_INJECTION_DEBUG_FS PROC_FS \
-		PROC_PAGE_MONITOR SYSFS CROSS_MEMORY_ATTACH; do
+		PROC_PAGE_MONITOR SYSFS CROSS_MEMORY_ATTACH MEMCG; do
 		grep -q "^CONFIG_$o=y" "$kbuild/.config" || missing="$missing CONFIG_$o"
 	done
 	[ -z "$missing" ] || die "$kbuild/.config lacks:$missing"
@@ -70,15 +82,8 @@ fi
 
 results=$WORKDIR/results
 mkdir -p "$results"
-log=$results/usertest.log
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
-
-info "building the guest program and the initramfs"
-gcc -static -O2 -Wall -Wextra -Werror -o "$tmp/init" \
-	"$TOP/scripts/gates/guest/scamem-user.c" ||
-	die "cannot build scripts/gates/guest/scamem-user.c (static libc needed)"
-make_initramfs "$src" "$tmp/init" "$tmp/initramfs.cpio"
 
 # The kernel arguments the kunitconfigs ask for on x86_64 (numa=fake=2).
 kargs=
@@ -91,12 +96,21 @@ done
 bios=
 [ ! -f /usr/share/qemu/qboot.rom ] || bios="-bios qboot.rom"
 
-info "booting $kernel (timeout ${timeout}s); log: $log"
+# run_guest <name>: build, boot and judge one guest; 0 if it passed.
+run_guest() {
+g=$1
+log=$results/usertest-$g.log
+info "$g: building scripts/gates/guest/$g-user.c and the initramfs"
+gcc -static -O2 -Wall -Wextra -Werror -o "$tmp/$g-init" \
+	"$TOP/scripts/gates/guest/$g-user.c" -lpthread ||
+	die "cannot build scripts/gates/guest/$g-user.c (static libc needed)"
+make_initramfs "$src" "$tmp/$g-init" "$tmp/$g.cpio"
+info "$g: booting $kernel (timeout ${timeout}s); log: $log"
 rc=0
 # shellcheck disable=SC2086
 timeout "$timeout" qemu-system-x86_64 -accel tcg -smp 2 -m 2048 \
 	-nographic -no-reboot $bios \
-	-kernel "$kernel" -initrd "$tmp/initramfs.cpio" \
+	-kernel "$kernel" -initrd "$tmp/$g.cpio" \
 	-append "console=ttyS0 kunit.enable=0 panic=-1$kargs ${USERTEST_APPEND:-}" \
 	</dev/null >"$log" 2>&1 || rc=$?
 [ "$rc" = 0 ] || info "qemu exited with $rc (124: timed out)"
@@ -106,12 +120,12 @@ timeout "$timeout" qemu-system-x86_64 -accel tcg -smp 2 -m 2048 \
 # kernel log, "Call Trace:" is expected (warn_alloc() of the injected
 # page allocation and vmalloc failures dumps the stack); every other
 # report still counts there.
-python3 - "$log" "$TOP/scripts/lib/kunit-report.py" "$rc" <<'EOF'
+python3 - "$log" "$TOP/scripts/lib/kunit-report.py" "$rc" "$g" <<'EOF'
 import importlib.util
 import re
 import sys
 
-log, report_py, rc = sys.argv[1], sys.argv[2], int(sys.argv[3])
+log, report_py, rc, guest = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 spec = importlib.util.spec_from_file_location('kunit_report', report_py)
 mod = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(mod)
@@ -163,6 +177,13 @@ for p in problems[:40]:
     print(p)
 if len(problems) > 40:
     print(f'... and {len(problems) - 40} more')
-print('usertest:', 'FAILED' if problems else 'passed')
+print(f'usertest {guest}:', 'FAILED' if problems else 'passed')
 sys.exit(1 if problems else 0)
 EOF
+}
+
+fail=
+for g in $guests; do
+	run_guest "$g" || fail="$fail $g"
+done
+[ -z "$fail" ] || die "usertest failed:$fail"

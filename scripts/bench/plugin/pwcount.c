@@ -47,7 +47,8 @@
  *
  * Instructions are counted per translation block at its entry (and after
  * each marker inside it): a block left early by an exception counts its
- * remaining instructions too.
+ * remaining instructions too.  A rep string instruction is re-entered as
+ * a block of its own per iteration: it counts its iterations plus one.
  *
  * Thread safety (MTTCG): a vCPU's counters are written only by its own
  * thread.  A line's state is one 64-bit word updated with a
@@ -69,6 +70,10 @@
  *                    instructions, at user (lower half) or kernel (upper
  *                    half) addresses (default all); the line state always
  *                    follows every access
+ *   profile=<path>   also write an instruction profile to <path>: per region,
+ *                    the counted instructions per kernel symbol (map=) and
+ *                    per block start address (off by default; the report
+ *                    itself is the same with or without it)
  *
  * The report's first line is "pwcount: complete" or "pwcount: INCOMPLETE";
  * an incomplete report gives its reasons and no figures.  Incomplete: no
@@ -152,6 +157,42 @@ static unsigned int count_mask = 3;	/* bit 0: user, bit 1: kernel */
 static bool expected[PW_NREGIONS];
 static struct pw_sym *syms;
 static size_t nsyms;
+
+/*
+ * profile=: the instructions of a counting segment (a block up to its first
+ * marker, or from a marker to the next), split into runs of consecutive
+ * instructions in one symbol, each run keyed by its first address.  Built
+ * at translation; when the segment's instructions are counted, each run's
+ * are added to the vCPU's profile table under (region, address).  API 1
+ * tells no plugin when a block is freed: a segment lives as long as QEMU
+ * (a block translated again after a flush gets a new one).
+ */
+struct pw_run {
+	uint64_t pc;
+	uint64_t n;
+};
+
+struct pw_seg {
+	size_t nruns;
+	struct pw_run runs[];
+};
+
+/* One (region, run address) of a vCPU's profile table; pc 0: free. */
+struct pw_prof {
+	uint64_t pc;
+	int region;
+	uint64_t insns;
+	uint64_t execs;
+};
+
+struct pw_vprof {
+	pthread_mutex_t lock;		/* the vCPU's thread, and the report */
+	struct pw_prof *tab;
+	size_t cap, used;
+} __attribute__((aligned(64)));
+
+static const char *profile;
+static struct pw_vprof *vprof;
 
 /* Are the instructions at @pc counted (count=)? */
 static inline bool pw_counted(uint64_t pc)
@@ -334,6 +375,68 @@ static void pw_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 	}
 }
 
+/* Called with the vCPU's profile lock held. */
+static struct pw_prof *pw_prof_slot(struct pw_prof *tab, size_t cap,
+				    int region, uint64_t pc)
+{
+	size_t i = pw_hash(pc ^ (uint64_t)region << 8) & (cap - 1);
+
+	while (tab[i].pc && (tab[i].pc != pc || tab[i].region != region))
+		i = (i + 1) & (cap - 1);
+	return &tab[i];
+}
+
+/* The runs of segment @s executed once in @region on @vcpu (profile=). */
+static void pw_prof_add(unsigned int vcpu, int region, const struct pw_seg *s)
+{
+	struct pw_vprof *vp = &vprof[vcpu];
+	struct pw_prof *e;
+	size_t i, j;
+
+	pthread_mutex_lock(&vp->lock);
+	for (i = 0; i < s->nruns; i++) {
+		if ((vp->used + 1) * 2 > vp->cap) {
+			size_t ncap = vp->cap ? vp->cap * 2 : 16384;
+			struct pw_prof *ntab = calloc(ncap, sizeof(*ntab));
+
+			if (!ntab)
+				abort();
+			for (j = 0; j < vp->cap; j++)
+				if (vp->tab[j].pc)
+					*pw_prof_slot(ntab, ncap,
+						      vp->tab[j].region,
+						      vp->tab[j].pc) = vp->tab[j];
+			free(vp->tab);
+			vp->tab = ntab;
+			vp->cap = ncap;
+		}
+		e = pw_prof_slot(vp->tab, vp->cap, region, s->runs[i].pc);
+		if (!e->pc) {
+			e->pc = s->runs[i].pc;
+			e->region = region;
+			vp->used++;
+		}
+		e->insns += s->runs[i].n;
+		e->execs++;
+	}
+	pthread_mutex_unlock(&vp->lock);
+}
+
+/* profile=: at block entry, after pw_tb_exec (udata: the segment). */
+static void pw_prof_tb_exec(unsigned int vcpu, void *udata)
+{
+	int region = vcpus[vcpu].region;
+
+	if (region >= 0)
+		pw_prof_add(vcpu, region, udata);
+}
+
+/* profile=: on a marker, after pw_marker (udata: the segment after it). */
+static void pw_prof_marker(unsigned int vcpu, void *udata)
+{
+	pw_prof_tb_exec(vcpu, udata);
+}
+
 /* Instructions of a block (up to its first marker), at block entry. */
 static void pw_tb_exec(unsigned int vcpu, void *udata)
 {
@@ -406,6 +509,59 @@ static bool pw_is_marker(struct qemu_plugin_insn *insn, uintptr_t *m)
 	return true;
 }
 
+/*
+ * The symbol of a kernel address: its index in syms, or -1 (a user address,
+ * no map=, or not in the image: before the first symbol, after the last or
+ * more than 1 MiB past its symbol).
+ */
+static long pw_sym_find(uint64_t addr)
+{
+	size_t lo = 0, hi = nsyms;
+
+	if (!nsyms || addr < syms[0].addr || addr >> 63 == 0)
+		return -1;
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+
+		if (syms[mid].addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (hi == nsyms || addr - syms[lo].addr > (1U << 20))
+		return -1;
+	return lo;
+}
+
+/*
+ * profile=: add instruction @insn (counted or not: @one) to segment @s,
+ * starting a new run at a change of symbol; *@sym: the symbol of the last
+ * run.  Returns the segment, reallocated as it grows.
+ */
+static struct pw_seg *pw_seg_add(struct pw_seg *s, long *sym,
+				 struct qemu_plugin_insn *insn, uintptr_t one)
+{
+	uint64_t pc = qemu_plugin_insn_vaddr(insn);
+	long k = pw_sym_find(pc);
+
+	if (!one)
+		return s;
+	if (!s || *sym != k || (k < 0 && (pc >> 63) !=
+				(s->runs[s->nruns - 1].pc >> 63))) {
+		size_t n = s ? s->nruns + 1 : 1;
+
+		s = realloc(s, sizeof(*s) + n * sizeof(s->runs[0]));
+		if (!s)
+			abort();
+		s->nruns = n;
+		s->runs[n - 1].pc = pc;
+		s->runs[n - 1].n = 0;
+		*sym = k;
+	}
+	s->runs[s->nruns - 1].n++;
+	return s;
+}
+
 static void pw_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	size_t n = qemu_plugin_tb_n_insns(tb), i;
@@ -413,6 +569,9 @@ static void pw_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	uintptr_t seg = 0, m, mark = 0;
 	/* 0 to count none of the block's instructions (count=). */
 	uintptr_t one = pw_counted(qemu_plugin_tb_vaddr(tb));
+	/* profile=: the runs of the current segment (NULL: none yet). */
+	struct pw_seg *ps = NULL;
+	long psym = -1;
 
 	for (i = 0; i < n; i++) {
 		insn = qemu_plugin_tb_get_insn(tb, i);
@@ -425,12 +584,25 @@ static void pw_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 				qemu_plugin_register_vcpu_tb_exec_cb(tb,
 					pw_tb_exec, QEMU_PLUGIN_CB_NO_REGS,
 					(void *)seg);
+			if (profile && ps) {
+				if (marker)
+					qemu_plugin_register_vcpu_insn_exec_cb(
+						marker, pw_prof_marker,
+						QEMU_PLUGIN_CB_NO_REGS, ps);
+				else
+					qemu_plugin_register_vcpu_tb_exec_cb(
+						tb, pw_prof_tb_exec,
+						QEMU_PLUGIN_CB_NO_REGS, ps);
+			}
+			ps = NULL;
 			marker = insn;
 			mark = m;
 			seg = 0;
 			continue;
 		}
 		seg += one;
+		if (profile)
+			ps = pw_seg_add(ps, &psym, insn, one);
 		qemu_plugin_register_vcpu_mem_cb(insn, pw_mem,
 						 QEMU_PLUGIN_CB_NO_REGS,
 						 QEMU_PLUGIN_MEM_RW,
@@ -445,6 +617,15 @@ static void pw_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		qemu_plugin_register_vcpu_tb_exec_cb(tb, pw_tb_exec,
 						     QEMU_PLUGIN_CB_NO_REGS,
 						     (void *)seg);
+	/* After the counting callbacks: runs in the order QEMU adds them. */
+	if (profile && ps) {
+		if (marker)
+			qemu_plugin_register_vcpu_insn_exec_cb(marker,
+				pw_prof_marker, QEMU_PLUGIN_CB_NO_REGS, ps);
+		else
+			qemu_plugin_register_vcpu_tb_exec_cb(tb,
+				pw_prof_tb_exec, QEMU_PLUGIN_CB_NO_REGS, ps);
+	}
 }
 
 static int pw_sym_cmp(const void *a, const void *b)
@@ -486,24 +667,14 @@ static int pw_load_map(const char *path)
 /* "sym+0xoff" for a kernel text/data address, "-" otherwise. */
 static void pw_symbolize(uint64_t addr, char *buf, size_t len)
 {
-	size_t lo = 0, hi = nsyms;
+	long k = pw_sym_find(addr);
 
-	snprintf(buf, len, "-");
-	if (!nsyms || addr < syms[0].addr || addr >> 63 == 0)
+	if (k < 0) {
+		snprintf(buf, len, "-");
 		return;
-	while (hi - lo > 1) {
-		size_t mid = (lo + hi) / 2;
-
-		if (syms[mid].addr <= addr)
-			lo = mid;
-		else
-			hi = mid;
 	}
-	/* Past the last symbol, or far from it: not in the image. */
-	if (hi == nsyms || addr - syms[lo].addr > (1U << 20))
-		return;
-	snprintf(buf, len, "%s+0x%" PRIx64, syms[lo].name,
-		 addr - syms[lo].addr);
+	snprintf(buf, len, "%s+0x%" PRIx64, syms[k].name,
+		 addr - syms[k].addr);
 }
 
 static int pw_hot_cmp(const void *a, const void *b)
@@ -523,14 +694,19 @@ static double pw_per(uint64_t n, uint64_t ops)
 
 /*
  * Every reason the figures cannot be a result, printed; false if none.
- * Called with pw_lock held.
+ * @ran gets which regions some vCPU started. Called with pw_lock held.
  */
-static bool pw_incomplete(FILE *f, const bool *ran)
+static bool pw_incomplete(FILE *f, bool *ran)
 {
 	char buf[160];
 	bool any = false;
 	unsigned int j;
 	int r, k;
+
+	for (r = 0; r < PW_NREGIONS; r++)
+		for (k = 0; k < nvcpus; k++)
+			if (pw_get(&vcpus[k].c[r].starts))
+				ran[r] = true;
 
 #define PW_WHY(...) do {						\
 		snprintf(buf, sizeof(buf), __VA_ARGS__);		\
@@ -569,10 +745,6 @@ static void pw_print(FILE *f)
 	size_t nsorted = 0, i;
 	int r, k;
 
-	for (r = 0; r < PW_NREGIONS; r++)
-		for (k = 0; k < nvcpus; k++)
-			if (pw_get(&vcpus[k].c[r].starts))
-				ran[r] = true;
 	if (pw_incomplete(f, ran))
 		return;
 
@@ -657,6 +829,143 @@ static void pw_print(FILE *f)
 	free(sorted);
 }
 
+static int pw_prof_cmp(const void *a, const void *b)
+{
+	const struct pw_prof *x = a, *y = b;
+
+	if (x->region != y->region)
+		return x->region < y->region ? -1 : 1;
+	return x->pc < y->pc ? -1 : x->pc > y->pc;
+}
+
+/* Per-symbol totals of one region, for sorting. */
+struct pw_symtot {
+	long sym;			/* index in syms; -1 user, -2 other */
+	uint64_t insns;
+};
+
+static int pw_symtot_cmp(const void *a, const void *b)
+{
+	const struct pw_symtot *x = a, *y = b;
+
+	if (x->insns != y->insns)
+		return x->insns < y->insns ? 1 : -1;
+	return x->sym < y->sym ? -1 : x->sym > y->sym;
+}
+
+static const char *pw_symname(long k)
+{
+	return k >= 0 ? syms[k].name : k == -1 ? "[user]" : "[kernel]";
+}
+
+/*
+ * profile=: per region, the counted instructions per symbol ("S" lines,
+ * most first) and per run start address ("B" lines, by address); both per
+ * op too.  Called with pw_lock held.
+ */
+static void pw_print_profile(FILE *f)
+{
+	bool ran[PW_NREGIONS] = { false };
+	struct pw_prof *all = NULL;
+	struct pw_symtot *st = NULL;
+	size_t n = 0, cap = 0, i, j, nst;
+	int r, k;
+
+	if (pw_incomplete(f, ran))
+		return;
+	for (k = 0; k < nvcpus; k++) {
+		struct pw_vprof *vp = &vprof[k];
+
+		pthread_mutex_lock(&vp->lock);
+		if (n + vp->used > cap) {
+			cap = n + vp->used;
+			all = realloc(all, cap * sizeof(*all));
+			if (!all)
+				abort();
+		}
+		for (i = 0; i < vp->cap; i++)
+			if (vp->tab[i].pc)
+				all[n++] = vp->tab[i];
+		pthread_mutex_unlock(&vp->lock);
+	}
+	if (n)
+		qsort(all, n, sizeof(*all), pw_prof_cmp);
+	/* Merge the vCPUs' entries of one (region, address). */
+	for (i = 0, j = 0; i < n; i++) {
+		if (j && all[j - 1].region == all[i].region &&
+		    all[j - 1].pc == all[i].pc) {
+			all[j - 1].insns += all[i].insns;
+			all[j - 1].execs += all[i].execs;
+		} else {
+			all[j++] = all[i];
+		}
+	}
+	n = j;
+	st = calloc(n ? n : 1, sizeof(*st));
+	if (!st)
+		abort();
+
+	fprintf(f, "pwcount profile: complete\n");
+	fprintf(f, "# count=%s; instructions counted per block at entry, as in the report (docs/tcg-counts.md)\n",
+		count_mask == 3 ? "all" : count_mask == 1 ? "user" : "kernel");
+	fprintf(f, "# N region ops insns(report) insns(profile)\n");
+	fprintf(f, "# S region insns insns/op symbol   ([user]: user space, [kernel]: no symbol)\n");
+	fprintf(f, "# B region pc execs insns insns/op symbol+offset   (a run of instructions of one symbol in a block, by its first address)\n");
+	for (r = 0; r < PW_NREGIONS; r++) {
+		uint64_t ops = 0, insns = 0, psum = 0;
+		size_t first = n, last = n;
+
+		if (!ran[r])
+			continue;
+		for (k = 0; k < nvcpus; k++) {
+			ops += pw_get(&vcpus[k].c[r].ops);
+			insns += pw_get(&vcpus[k].c[r].insns);
+		}
+		for (i = 0; i < n; i++)
+			if (all[i].region == r) {
+				if (first == n)
+					first = i;
+				last = i + 1;
+			}
+		/* Per symbol (runs by address: mostly the last entry). */
+		nst = 0;
+		for (i = first; i < last; i++) {
+			long s = pw_sym_find(all[i].pc);
+
+			if (s < 0)
+				s = all[i].pc >> 63 ? -2 : -1;
+			psum += all[i].insns;
+			for (j = nst; j > 0 && st[j - 1].sym != s; j--)
+				;
+			if (j > 0) {
+				st[j - 1].insns += all[i].insns;
+			} else {
+				st[nst].sym = s;
+				st[nst].insns = all[i].insns;
+				nst++;
+			}
+		}
+		fprintf(f, "N %-5d %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", r,
+			ops, insns, psum);
+		qsort(st, nst, sizeof(*st), pw_symtot_cmp);
+		for (j = 0; j < nst; j++)
+			fprintf(f, "S %-5d %12" PRIu64 " %12.3f %s\n", r,
+				st[j].insns, pw_per(st[j].insns, ops),
+				pw_symname(st[j].sym));
+		for (i = first; i < last; i++) {
+			char ps[200];
+
+			pw_symbolize(all[i].pc, ps, sizeof(ps));
+			fprintf(f, "B %-5d 0x%016" PRIx64 " %10" PRIu64 " %12"
+				PRIu64 " %10.3f %s\n", r, all[i].pc,
+				all[i].execs, all[i].insns,
+				pw_per(all[i].insns, ops), ps);
+		}
+	}
+	free(st);
+	free(all);
+}
+
 static void pw_write_report(void)
 {
 	FILE *f;
@@ -681,6 +990,15 @@ static void pw_write_report(void)
 			fclose(f);
 			qemu_plugin_outs(buf);
 			free(buf);
+		}
+	}
+	if (profile) {
+		f = fopen(profile, "w");
+		if (f) {
+			pw_print_profile(f);
+			fclose(f);
+		} else {
+			qemu_plugin_outs("pwcount: cannot write the profile\n");
 		}
 	}
 	pthread_mutex_unlock(&pw_lock);
@@ -750,6 +1068,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 				qemu_plugin_outs("pwcount: count=all|user|kernel\n");
 				return -1;
 			}
+		} else if (eq && !strncmp(a, "profile=", 8)) {
+			profile = eq + 1;
 		} else if (eq && !strncmp(a, "map=", 4)) {
 			if (pw_load_map(eq + 1)) {
 				snprintf(msg, sizeof(msg),
@@ -771,6 +1091,22 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	memset(vcpus, 0, nvcpus * sizeof(*vcpus));
 	for (r = 0; r < nvcpus; r++)
 		vcpus[r].region = -1;
+	if (profile) {
+		FILE *f = fopen(profile, "w");
+
+		vprof = aligned_alloc(64, nvcpus * sizeof(*vprof));
+		if (!f || !vprof) {
+			snprintf(msg, sizeof(msg),
+				 "pwcount: cannot write %s\n", profile);
+			qemu_plugin_outs(msg);
+			return -1;
+		}
+		memset(vprof, 0, nvcpus * sizeof(*vprof));
+		for (r = 0; r < nvcpus; r++)
+			pthread_mutex_init(&vprof[r].lock, NULL);
+		fprintf(f, "pwcount: INCOMPLETE\nincomplete: QEMU did not exit (no profile written yet)\n");
+		fclose(f);
+	}
 	/* An unwritable outfile is an error now, not at exit. */
 	if (outfile) {
 		FILE *f = fopen(outfile, "w");

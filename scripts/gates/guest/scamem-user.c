@@ -43,6 +43,11 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include "guest.h"
+
+/* The number of tests main() runs. */
+#define USERTEST_PLAN	7
+
 #define KCOV_INIT_TRACE	_IOR('c', 1, unsigned long)
 #define KCOV_PATH	"/sys/kernel/debug/kcov"
 #define FI_PAGE		"/sys/kernel/debug/fail_page_alloc"
@@ -64,75 +69,6 @@
 #define VMALLOC_SLACK		16
 /* Frees can be deferred (RCU, task work, pcp decay): retry for 10 s. */
 #define RETRIES			50
-
-static int tests;
-static int failed;
-
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fputc('\n', stdout);
-	fflush(stdout);
-}
-
-static void result(int ok, const char *name)
-{
-	tests++;
-	if (!ok)
-		failed++;
-	printf("%sok %d %s\n", ok ? "" : "not ", tests, name);
-	fflush(stdout);
-}
-
-/* A line in the kernel log, to tell the runner where expected noise is. */
-static void kmsg(const char *s)
-{
-	int fd = open("/dev/kmsg", O_WRONLY);
-
-	if (fd >= 0) {
-		if (write(fd, s, strlen(s)) < 0)
-			diag("write /dev/kmsg: %s", strerror(errno));
-		close(fd);
-		usleep(500 * 1000);	/* let the console print it */
-	}
-}
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static long read_field(const char *path, const char *key)
-{
-	char line[256];
-	size_t len = strlen(key);
-	long val = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, len) &&
-		    (line[len] == ' ' || line[len] == ':')) {
-			val = strtol(line + len + 1 + (line[len] == ':'), NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
 
 struct snap {
 	long memfree_kb;
@@ -884,37 +820,12 @@ out:
 	result(ok, "fault injection: ENOMEM or success, no leak");
 }
 
-static void setup(void)
-{
-	mkdir("/proc", 0755);
-	mkdir("/sys", 0755);
-	mkdir("/dev", 0755);
-	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
-	if (fcntl(1, F_GETFD) < 0) {
-		int fd = open("/dev/console", O_RDWR);
-
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-	}
-	if (mount("proc", "/proc", "proc", 0, NULL))
-		diag("mount proc: %s", strerror(errno));
-	if (mount("sysfs", "/sys", "sysfs", 0, NULL))
-		diag("mount sysfs: %s", strerror(errno));
-	if (mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
-		diag("mount debugfs: %s", strerror(errno));
-}
-
 int main(void)
 {
 	int fd;
 	void *p;
 
-	setup();
-	printf("TAP version 13\n1..7\n");
-	fflush(stdout);
+	guest_start(USERTEST_PLAN);
 	/* Warm up: first-use allocations are not leaks. */
 	p = kcov_map(AREA, &fd);
 	if (p) {
@@ -929,10 +840,6 @@ int main(void)
 	test_exit();
 	test_remote();
 	test_fault_injection();
-	printf("# usertest done: %d tests, %d failed\n", tests, failed);
-	fflush(stdout);
-	sync();
-	/* QEMU runs with -no-reboot; there is no ACPI power off with qboot. */
-	reboot(RB_AUTOBOOT);
+	guest_done();
 	return 0;
 }
