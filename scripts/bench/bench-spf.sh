@@ -473,19 +473,8 @@ done >"$out/samples.txt"
 			"$(sed -n 's/^spf: sysctl //p' "$f" | head -1)"
 	done
 	echo
-	awk -f - "$out/samples.txt" <<'EOF' || counters_bad=1
+	awk -f "$TOP/scripts/bench/median.awk" -f - "$out/samples.txt" <<'EOF' || counters_bad=1
 # "" (printed "-") when no boot of that kernel gave the figure
-function median(s,    a, n, i, j, t) {
-	n = split(s, a, " ")
-	if (!n)
-		return ""
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-		}
-	lo = a[1]; hi = a[n]
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
 function ratio(x, y) {
 	return (x != "" && y != "" && y + 0 > 0) ? sprintf("%.3f", x / y) : "-"
 }
@@ -637,16 +626,12 @@ END {
 }
 EOF
 	# THP counters ("spf: thp" lines), if the kernels have THP.
-	! grep -q '^T ' "$out/samples.txt" || awk -f - "$out/samples.txt" <<'EOF'
-function median(s,    a, n, i, j, t) {
-	n = split(s, a, " ")
-	if (!n)
-		return "-"
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-		}
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	! grep -q '^T ' "$out/samples.txt" ||
+		awk -f "$TOP/scripts/bench/median.awk" -f - "$out/samples.txt" <<'EOF'
+# median() of median.awk, "-" when no boot gave the figure
+function med(s) {
+	s = median(s)
+	return s == "" ? "-" : s
 }
 $1 == "V" || $1 == "T" {
 	for (i = 5; i <= NF; i++) {
@@ -682,9 +667,9 @@ END {
 			kk = substr("ABC", k, 1)
 			if (!(kk in ks))
 				continue
-			line = "| " order[i] " | " kk " | " median(c[kk, order[i], "pgfault"])
+			line = "| " order[i] " | " kk " | " med(c[kk, order[i], "pgfault"])
 			for (j = 1; j <= kn; j++)
-				line = line " | " median(c[kk, order[i], korder[j]])
+				line = line " | " med(c[kk, order[i], korder[j]])
 			print line " |"
 		}
 }
