@@ -18,6 +18,14 @@
  *    charge failure raises one more "max" event before the locked retry
  *    raises its own (review finding M2, docs/part3-spf.md), which the
  *    figures show as max(on) - max(off) close to spf_upgrade_nomem.
+ * 4. mTHP first touches. With 64 KiB mTHP on, a second thread writes one
+ *    byte to each 64 KiB block of a range whose PTE table and anon_vma
+ *    exist, just after the process moved to a new memory cgroup: the
+ *    faults are speculative (spf_success), each maps a 64 KiB folio
+ *    (anon_fault_alloc of hugepages-64kB), and the data is there. The
+ *    first of them is the first large folio of the cgroup, so it
+ *    allocates the cgroup's deferred split list heads: without sleeping,
+ *    or CONFIG_DEBUG_ATOMIC_SLEEP reports it (a report fails the gate).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -27,7 +35,7 @@
 
 #include "guest.h"
 
-#define USERTEST_PLAN	3
+#define USERTEST_PLAN	4
 
 #define SYSCTL		"/proc/sys/vm/speculative_page_fault"
 #define CGROOT		"/sys/fs/cgroup"
@@ -240,6 +248,111 @@ static void test_charge_failure(int spf, long *max)
 	result(ok, name);
 }
 
+#define THP		"/sys/kernel/mm/transparent_hugepage"
+#define MTHP		THP "/hugepages-64kB"
+#define BLOCK		(64UL << 10)
+#define SPAN		(2UL << 20)
+
+struct mthp_load {
+	char *p;
+	int go[2];
+};
+
+/* The second thread: wait until the process is in the cgroup, then fault. */
+static void *mthp_fault(void *arg)
+{
+	struct mthp_load *l = arg;
+	unsigned long off;
+	char c;
+
+	if (read(l->go[0], &c, 1) != 1)
+		return NULL;
+	for (off = BLOCK; off < SPAN; off += BLOCK)
+		l->p[off + 8] = (char)(off / BLOCK);
+	return NULL;
+}
+
+/* The child of test 4: 0 when every block holds its byte. */
+static int mthp_load(const char *cg)
+{
+	struct mthp_load l;
+	char path[128], pid[16];
+	unsigned long off, bad = 0;
+	pthread_t t;
+	char *raw;
+
+	raw = mmap(NULL, 2 * SPAN, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED || pipe(l.go))
+		return 2;
+	l.p = (char *)(((uintptr_t)raw + SPAN - 1) & ~(SPAN - 1));
+	/* With mTHP off: a 4 KiB folio, the PTE table and the anon_vma. */
+	l.p[0] = 1;
+	/* The thread exists, its stack faulted, before mTHP is on. */
+	if (pthread_create(&t, NULL, mthp_fault, &l))
+		return 3;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (write_file(path, pid) || write_file(MTHP "/enabled", "always"))
+		return 4;
+	if (write(l.go[1], "g", 1) != 1)
+		return 5;
+	pthread_join(t, NULL);
+	for (off = BLOCK; off < SPAN; off += BLOCK)
+		bad += l.p[off + 8] != (char)(off / BLOCK) || l.p[off];
+	if (bad) {
+		diag("%lu blocks lost their data", bad);
+		return 6;
+	}
+	return 0;
+}
+
+static void test_mthp_first_touch(void)
+{
+	const char *name = "mTHP first touches are speculative, in a new memory cgroup";
+	const char *cg = CGROOT "/spf-mthp";
+	long succ0, alloc0, succ, alloc;
+	int rc = -1, status, ok = 1;
+	pid_t c;
+
+	if (!have_spf || access(MTHP "/enabled", W_OK)) {
+		printf("ok %d %s # SKIP no %s or no 64 KiB mTHP\n", ++tests,
+		       name, SYSCTL);
+		return;
+	}
+	if (write_file(SYSCTL, "1") || write_file(THP "/enabled", "never") ||
+	    write_file(MTHP "/enabled", "never") ||
+	    (mkdir(cg, 0755) && errno != EEXIST)) {
+		result(0, name);
+		return;
+	}
+	write_file("/proc/sys/vm/stat_refresh", "1");
+	succ0 = read_field("/proc/vmstat", "spf_success");
+	alloc0 = read_number(MTHP "/stats/anon_fault_alloc");
+	fflush(stdout);
+	c = fork();
+	if (!c)
+		_exit(mthp_load(cg));
+	if (c > 0 && waitpid(c, &status, 0) == c && WIFEXITED(status))
+		rc = WEXITSTATUS(status);
+	write_file(MTHP "/enabled", "never");
+	write_file("/proc/sys/vm/stat_refresh", "1");
+	succ = read_field("/proc/vmstat", "spf_success") - succ0;
+	alloc = read_number(MTHP "/stats/anon_fault_alloc") - alloc0;
+	diag("child rc %d, 64 KiB anon_fault_alloc %ld, spf_success %ld (%lu blocks)",
+	     rc, alloc, succ, SPAN / BLOCK - 1);
+	if (rc) {
+		diag("the load failed (rc %d)", rc);
+		ok = 0;
+	}
+	if (alloc < (long)(SPAN / BLOCK - 1) || succ < (long)(SPAN / BLOCK - 1)) {
+		diag("want a speculative 64 KiB folio for every block");
+		ok = 0;
+	}
+	rmdir(cg);
+	result(ok, name);
+}
+
 int main(void)
 {
 	long max_off, max_on;
@@ -255,6 +368,7 @@ int main(void)
 	if (max_off > 0 && max_on > 0)
 		diag("M2: memory.events max %ld with the sysctl on, %ld off",
 		     max_on, max_off);
+	test_mthp_first_touch();
 	if (have_spf)
 		write_file(SYSCTL, "1");
 	guest_done();
