@@ -264,15 +264,13 @@ done >"$out/samples.txt"
 	done
 	echo
 	# Sets in bench.conf order, tests in the order they were printed.
-	awk '
-		function median(s,    a, n, i, j, t) {
-			n = split(s, a, " ")
-			for (i = 2; i <= n; i++)
-				for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
-					t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-				}
-			lo = sprintf("%.0f", a[1]); hi = sprintf("%.0f", a[n])
-			return sprintf("%.0f", n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2)
+	awk -f "$TOP/scripts/bench/median.awk" -f - "$out/bench.conf" \
+		"$out/samples.txt" <<'EOF'
+		# median() of median.awk, rounded, as are lo and hi
+		function rmedian(s,    m) {
+			m = median(s)
+			lo = sprintf("%.0f", lo); hi = sprintf("%.0f", hi)
+			return sprintf("%.0f", m)
 		}
 		# min-max of the last median() and its half-width in % of m
 		function spread(m) {
@@ -311,21 +309,22 @@ done >"$out/samples.txt"
 				sub(/_alloc_test$/, "", test)
 				if (f[keys[i]])
 					test = test " (" f[keys[i]] " FAILED)"
-				mb = median(v["base", keys[i]]); rb = spread(mb)
-				ms = median(v["series", keys[i]]); rs = spread(ms)
+				mb = rmedian(v["base", keys[i]]); rb = spread(mb)
+				ms = rmedian(v["series", keys[i]]); rs = spread(ms)
 				if (v["base", keys[i]] == "") { mb = rb = "-" }
 				if (v["series", keys[i]] == "") { ms = rs = "-" }
 				ratio = (mb + 0 > 0 && ms != "-") ? sprintf("%.3f", ms / mb) : "-"
 				aa = "-"
 				if (bo[keys[i]] != "" && be[keys[i]] != "") {
-					mo = median(bo[keys[i]]); me = median(be[keys[i]])
+					mo = rmedian(bo[keys[i]]); me = rmedian(be[keys[i]])
 					if (me + 0 > 0)
 						aa = sprintf("%.3f", mo / me)
 				}
 				printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n",
 					p[1], test, mb, rb, ms, rs, ratio, aa
 			}
-		}' "$out/bench.conf" "$out/samples.txt"
+		}
+EOF
 	echo
 	echo 'avg: usec per repeat (all test_loop_count loops), median over boots;'
 	echo 'set d: mean of the two workers per boot.  Parameters: bench.conf.'
