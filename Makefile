@@ -51,6 +51,7 @@ help:
 	@echo '                  (bench-pfn, bench-bio, bench-vmemmap measure parts 1 and 4,'
 	@echo '                  which are in v1 only until their v2 issues land)'
 	@echo 'make spf-selftests  part 3: stock mm selftests in QEMU: base, series sysctl on and off (SPF_BUILD=1 builds both kernels)'
+	@echo 'make vmemmap-hmm  part 4: the hmm selftests in QEMU with test_hmm eager, on demand, on demand at limit 0 (after make kunit ARCH=x86_64)'
 	@echo 'make plugin       build the pwcount TCG plugin into $$WORKDIR/plugin (docs/tcg-counts.md)'
 	@echo 'make bench-counts-validate  pwcount plugin validation in QEMU (RUNS=<boots>)'
 	@echo 'make quick-check  gates that need no kernel build'
@@ -165,3 +166,8 @@ bench-counts-validate:
 .PHONY: spf-selftests
 spf-selftests: have-base
 	@$(B)/mm-selftests.sh
+
+# Not a gate: the hmm selftests on the KUnit x86_64 kernel, three boots.
+.PHONY: vmemmap-hmm
+vmemmap-hmm: have-base
+	@$(B)/vmemmap-hmm.sh

@@ -4,7 +4,7 @@
  * proc, sys, debugfs, devtmpfs and a tmpfs on /tmp, sets
  * vm.speculative_page_fault from "spfst.spf=0|1" on the kernel command
  * line ("spfst.spf=base": a kernel without the series, no sysctl to set
- * and no spf_* counters), sets up a zram swap device of "spfst.zram=<MiB>"
+ * and no spf_* counters; "spfst.spf=none": leave it alone), sets up a zram swap device of "spfst.zram=<MiB>"
  * (default 256, 0: none), runs the selftests listed in /tests (one a
  * line: a name, then the program under /mm and its arguments) in /tmp,
  * each in its own process group with a time limit ("spfst.timeout=<s>",
@@ -27,8 +27,17 @@
  *
  * "spfst.budget=<s>": once that many seconds have passed since the first
  * test, the remaining tests are skipped ("spfst: budget ... skipped N").
- * Then the spf_* lines of /proc/vmstat, "spfst: done", and a reboot (QEMU
- * runs with -no-reboot, so it exits).
+ *
+ * "spfst.write=<path>:<value>" (repeatable) writes a value to a file
+ * before the first test, for a knob that has no command-line form (a
+ * debugfs limit): "spfst: wrote <path> <value>", or "spfst: write-failed
+ * <path>: <error>".  "spfst.show=<path>[,<path>...]" prints files at the
+ * end, one "spfst: show <path> <first line>" each; "spfst.vmstat=<prefix>
+ * [,<prefix>...]" prints the /proc/vmstat lines starting with one of the
+ * prefixes besides spf_*.
+ *
+ * Then those vmstat lines ("spfst: vmstat <name> <value>"), "spfst:
+ * done", and a reboot (QEMU runs with -no-reboot, so it exits).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -474,9 +483,80 @@ static const char *cmdline_arg(const char *cmdline, const char *key)
 	return p ? p + strlen(key) : NULL;
 }
 
+/* Copies the value at @p (up to a blank) into @buf. */
+static void arg_word(const char *p, char *buf, size_t len)
+{
+	size_t n = strcspn(p, " \t\n");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, p, n);
+	buf[n] = 0;
+}
+
+/* Every "spfst.write=<path>:<value>" of @cmdline, in order. */
+static void do_writes(const char *cmdline)
+{
+	const char *key = "spfst.write=", *p = cmdline;
+	char arg[512], *colon;
+
+	while ((p = strstr(p, key))) {
+		p += strlen(key);
+		arg_word(p, arg, sizeof(arg));
+		colon = strrchr(arg, ':');
+		if (!colon || colon == arg) {
+			say("spfst: write-failed %s: not <path>:<value>\n", arg);
+			continue;
+		}
+		*colon = 0;
+		if (write_file(arg, colon + 1))
+			say("spfst: write-failed %s: %s\n", arg, strerror(errno));
+		else
+			say("spfst: wrote %s %s\n", arg, colon + 1);
+	}
+}
+
+/* "spfst.show=" files: their first line each. */
+static void show_files(const char *list)
+{
+	static char val[4096];
+	char arg[1024], *path, *save;
+
+	arg_word(list, arg, sizeof(arg));
+	for (path = strtok_r(arg, ",", &save); path;
+	     path = strtok_r(NULL, ",", &save)) {
+		if (read_file(path, val, sizeof(val))) {
+			say("spfst: show %s unreadable: %s\n", path,
+			    strerror(errno));
+			continue;
+		}
+		val[strcspn(val, "\n")] = 0;
+		say("spfst: show %s %s\n", path, val);
+	}
+}
+
+/* Is @line's name one of the comma-separated @prefixes (or spf_)? */
+static int vmstat_wanted(const char *line, const char *prefixes)
+{
+	const char *p = prefixes;
+	size_t n;
+
+	if (!strncmp(line, "spf_", 4))
+		return 1;
+	while (*p && *p != ' ' && *p != '\n') {
+		n = strcspn(p, ", \t\n");
+		if (n && !strncmp(line, p, n))
+			return 1;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
 int main(void)
 {
-	static char buf[65536];
+	static char buf[65536], cmdline[4096];
 	long budget_s = 0, zram_mib = 256;
 	char *line, *save;
 	const char *p;
@@ -492,10 +572,15 @@ int main(void)
 		mnt("ramfs", "/tmp", "ramfs");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	if (!read_file("/proc/cmdline", buf, sizeof(buf))) {
+	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)))
+		cmdline[0] = 0;
+	strcpy(buf, cmdline);
+	if (buf[0]) {
 		p = cmdline_arg(buf, "spfst.spf=");
 		if (p && !strncmp(p, "base", 4))
 			strcpy(sysctl_val, "base");
+		else if (p && !strncmp(p, "none", 4))
+			strcpy(sysctl_val, "none");
 		else if (p)
 			strcpy(sysctl_val, atoi(p) ? "1" : "0");
 		p = cmdline_arg(buf, "spfst.timeout=");
@@ -512,6 +597,8 @@ int main(void)
 	if (!strcmp(sysctl_val, "base")) {
 		if (have_spf)
 			say("spfst: spfst.spf=base, but this kernel has vm.speculative_page_fault\n");
+	} else if (!strcmp(sysctl_val, "none")) {
+		/* Left as the kernel has it (or has it not). */
 	} else if (write_file("/proc/sys/vm/speculative_page_fault",
 			      strcmp(sysctl_val, "1") ? "0\n" : "1\n")) {
 		say("spfst: cannot write /proc/sys/vm/speculative_page_fault: %s\n",
@@ -528,6 +615,7 @@ int main(void)
 	if (!read_file("/proc/version", buf, sizeof(buf)))
 		say("spfst: %s", buf);
 	setup_swap(zram_mib);
+	do_writes(cmdline);
 	say("spfst: per-test timeout %lds, budget %lds\n", timeout_s, budget_s);
 
 	f = fopen("/tests", "r");
@@ -579,9 +667,12 @@ int main(void)
 	if (!read_file("/proc/vmstat", buf, sizeof(buf))) {
 		for (line = strtok_r(buf, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save))
-			if (!strncmp(line, "spf_", 4))
+			if (vmstat_wanted(line, cmdline_arg(cmdline, "spfst.vmstat=") ?: ""))
 				say("spfst: vmstat %s\n", line);
 	}
+	p = cmdline_arg(cmdline, "spfst.show=");
+	if (p)
+		show_files(p);
 	say("spfst: done\n");
 	sync();
 	/* QEMU runs with -no-reboot: a reboot ends it (no ACPI power off

@@ -50,7 +50,9 @@
 #
 # SPF_SYSCTL="base 1 0"    boots, in this order: "base" boots the base
 #                          kernel, 1 and 0 the series kernel with the
-#                          sysctl on or off
+#                          sysctl on or off; "none" boots the series
+#                          kernel, leaves the sysctl alone and needs no
+#                          part 3 options (a run for another part)
 # SPF_KERNEL=<bzImage>     series kernel (default
 #                          $WORKDIR/spf-selftest-series/bzImage; its
 #                          .config next to it is checked when there)
@@ -84,6 +86,11 @@
 #                          (when the branch has moved but the tests not)
 # SPF_SMP=<n>              guest vCPUs (default 2; migration needs 3)
 # SPF_TAG=<word>           name of the run in its log files (default none)
+# SPF_APPEND="<args>"      more kernel command line arguments, such as a
+#                          module parameter of a built-in driver or the
+#                          guest /init's spfst.write=, spfst.show= and
+#                          spfst.vmstat= (mm-selftests-init.c); part 4's
+#                          scripts/bench/vmemmap-hmm.sh uses them
 # Logs and summaries: $WORKDIR/results/mm-selftests[-<tag>]-spf<N>.{log,txt}.
 
 set -eu
@@ -102,6 +109,9 @@ loop=${SPF_UFFD_LOOP:-}
 [ -z "$loop" ] || [ -n "${SPF_TAG:-}" ] || SPF_TAG=uffdloop
 tag=${SPF_TAG:+-$SPF_TAG}
 case ${SPF_TAG:-} in *[!A-Za-z0-9_-]*) die "SPF_TAG=$SPF_TAG: letters, digits, - and _ only" ;; esac
+append=${SPF_APPEND:-}
+case $append in *[\"\'\\]* | *"
+"*) die "SPF_APPEND: no quotes, backslashes or newlines" ;; esac
 stree=$WORKDIR/selftest-tree
 sbuild=$WORKDIR/selftest-build
 bindir=$sbuild/mm
@@ -162,7 +172,7 @@ for v in "$mem" "$zram" "$budget"; do
 done
 case $smp in '' | *[!0-9]* | 0) die "SPF_SMP=$smp: need a positive number of vCPUs" ;; esac
 for v in $sysctls; do
-	case $v in 0 | 1 | base) ;; *) die "SPF_SYSCTL: $v is not 0, 1 or base" ;; esac
+	case $v in 0 | 1 | base | none) ;; *) die "SPF_SYSCTL: $v is not 0, 1, base or none" ;; esac
 done
 for t in gcc qemu-system-x86_64 timeout python3 cpio make; do
 	command -v "$t" >/dev/null 2>&1 || die "$t not found"
@@ -225,7 +235,7 @@ check_kernel() {
 		return 0
 	fi
 	need="BLK_DEV_INITRD DEVTMPFS USERFAULTFD TRANSPARENT_HUGEPAGE"
-	[ "$2" = base ] ||
+	[ "$2" != series ] ||
 		need="$need SPECULATIVE_PAGE_FAULT SPECULATIVE_PAGE_FAULT_STATS"
 	missing=
 	for o in $need; do
@@ -243,6 +253,7 @@ check_kernel() {
 for v in $sysctls; do
 	case $v in
 	base) check_kernel "$base_kernel" base ;;
+	none) check_kernel "$kernel" other ;;
 	*) check_kernel "$kernel" series ;;
 	esac
 done
@@ -413,7 +424,7 @@ for v in $sysctls; do
 	nice -n 10 timeout "$boot_timeout" qemu-system-x86_64 -accel tcg \
 		-smp "$smp" -m "$mem" -nographic -no-reboot $bios \
 		-kernel "$k" -initrd "$tmp/initramfs.cpio" \
-		-append "console=ttyS0 kunit.enable=0 panic=-1 numa=fake=2 spfst.spf=$v spfst.timeout=$test_timeout spfst.budget=$budget spfst.zram=$zram" \
+		-append "console=ttyS0 kunit.enable=0 panic=-1 numa=fake=2 spfst.spf=$v spfst.timeout=$test_timeout spfst.budget=$budget spfst.zram=$zram${append:+ $append}" \
 		</dev/null >"$log" 2>&1 || rc=$?
 	[ "$rc" = 0 ] || info "qemu exited with $rc (124: timed out)"
 	info "sysctl=$v: boot took $(($(date +%s) - start))s"
@@ -430,6 +441,7 @@ spec.loader.exec_module(mod)
 extra = re.compile(r'lockdep is turned off')
 
 results, reports, vmstat, background, notes = [], [], [], [], []
+write_failed = []
 current, done = None, False
 started = []
 uffd = {}       # test name -> {'-ENOENT': n, '-EEXIST': n}
@@ -444,15 +456,19 @@ with open(log, errors='replace') as f:
         if m:
             results.append(dict(kv.split('=', 1) for kv in m.group(1).split()[1:]))
             current = None
-        m = re.search(r'spfst: vmstat (spf_\S+ \d+)', line)
+        m = re.search(r'spfst: vmstat (\S+ \d+)', line)
         if m:
             vmstat.append(m.group(1))
         m = re.search(r'spfst: (background name=\S+ runs=.*)', line)
         if m:
             background.append(m.group(1))
-        m = re.search(r'spfst: ((swap|no zram swap|no vm\.spec|budget).*)', line)
+        m = re.search(r'spfst: ((swap|no zram swap|no vm\.spec|budget|wrote |show ).*)', line)
         if m:
             notes.append(m.group(1))
+        m = re.search(r'spfst: (write-failed .*)', line)
+        if m:
+            notes.append(m.group(1))
+            write_failed.append(m.group(1))
         m = re.search(r'spfst\[([^\]]*)\]: # spfst-uffd: UFFDIO_COPY (-\w+)', line)
         if m:
             d = uffd.setdefault(m.group(1), {})
@@ -514,6 +530,8 @@ for test, lineno, line in reports[:40]:
     print(f'report during {test}: {log}:{lineno}: {line}')
 if reports:
     problems.append(f'{len(reports)} kernel report line(s)')
+for w in write_failed:
+    problems.append(w)
 if not done:
     problems.append('the guest did not finish (timeout or crash)')
 if rc != '0':

@@ -25,7 +25,9 @@
 # the next 'make kunit' recompiles the mutated files from ccache.
 # Prints a table (caught, missed, seconds); a missed mutant, a mutant that
 # no longer applies or a named case that does not exist fails the target.
-# MUTATE_ROTATE=<k> runs k mutants, a different k each day (make check).
+# MUTATE_ROTATE=<k> runs k mutants, a different k each day (make check);
+# mutants of a header are left out of the rotation (each recompiles the
+# whole kernel, and the next make kunit again): make mutate runs them.
 
 set -eu
 . "$(dirname "$0")/../lib/common.sh"
@@ -72,6 +74,17 @@ if [ -n "${MUTATE_ROTATE:-}" ] && [ -z "${MUTANT:-}" ]; then
 	case $MUTATE_ROTATE in
 	'' | *[!0-9]*) die "MUTATE_ROTATE=$MUTATE_ROTATE is not a number" ;;
 	esac
+	headers= keep=
+	for f in $list; do
+		if grep -q '^+++ b/.*\.h$' "$f"; then
+			headers="$headers $(basename "$f" .patch)"
+		else
+			keep="$keep $f"
+		fi
+	done
+	list=$keep
+	[ -z "$headers" ] || info "header mutants, left to 'make mutate':$headers"
+	[ -n "$list" ] || { info "no mutant in the rotation"; exit 0; }
 	n=$(echo $list | wc -w)
 	day=$(($(date -u +%s) / 86400))
 	list=$(echo $list | tr ' ' '\n' | awk -v n="$n" -v k="$MUTATE_ROTATE" -v d="$day" \

@@ -148,6 +148,12 @@ fi
 # b4 for a part that does not exist.
 expect_error "PART naming no part" "PART=99 names no part of the series" mk b4 PART=99
 
+# make vmemmap-hmm: an unknown mode, quotes in the kernel arguments.
+expect_error "vmemmap-hmm: unknown mode" "VMH_MODES: unknown mode bogus" \
+	mk vmemmap-hmm VMH_MODES=bogus
+expect_error "mm-selftests: quote in SPF_APPEND" "SPF_APPEND: no quotes" \
+	mk spf-selftests "SPF_APPEND=a'b"
+
 # make mutate: unknown part or mutant, a named case that does not exist,
 # a mutant that no longer applies.  Each is refused before any build.
 expect_error "mutate: PART naming no part" "PART=99 names no part of the series" \
