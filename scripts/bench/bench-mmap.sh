@@ -14,6 +14,7 @@
 
 set -eu
 . "$(dirname "$0")/../lib/common.sh"
+tcg_only
 
 need_tree
 runs=${RUNS:-5}

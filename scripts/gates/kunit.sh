@@ -79,6 +79,7 @@ done
 
 use_ccache
 cc="${ccache}gcc"
+tcg_only
 
 results=$WORKDIR/results
 mkdir -p "$results"

@@ -126,3 +126,16 @@ make_initramfs() {
 
 # The base tree the static and docs gates compare with.
 BASEWT=$WORKDIR/base-tree
+
+# kunit.py asks QEMU for KVM first; the guests here run under TCG only
+# (scripts/lib/qemu-tcg says why).  Puts a link to that shim, named
+# qemu-system-x86_64, first in PATH for the commands that follow.
+tcg_only() {
+	qreal=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found"
+	case $qreal in "$WORKDIR/qemu-tcg/"*) return 0 ;; esac
+	mkdir -p "$WORKDIR/qemu-tcg"
+	ln -sf "$TOP/scripts/lib/qemu-tcg" "$WORKDIR/qemu-tcg/qemu-system-x86_64"
+	PAGEWISE_QEMU_DIR=$(dirname "$qreal")
+	PATH=$WORKDIR/qemu-tcg:$PATH
+	export PAGEWISE_QEMU_DIR PATH
+}
