@@ -286,7 +286,8 @@ esac
 if [ -n "$need_build" ]; then
 	need_space 3000
 	detached_worktree "$stree" "refs/heads/$BRANCH"
-	mkdir -p "$sbuild"
+	# The selftests' make writes into OUTPUT but does not create it.
+	mkdir -p "$sbuild" "$bindir"
 	info "make headers in $sbuild/obj"
 	nice -n 10 make -s -C "$stree" O="$sbuild/obj" headers >"$sbuild/headers.log" 2>&1 ||
 		die "make headers failed: $sbuild/headers.log"
