@@ -52,6 +52,7 @@ help:
 	@echo '                  which are in v1 only until their v2 issues land)'
 	@echo 'make spf-selftests  part 3: stock mm selftests in QEMU: base, series sysctl on and off (SPF_BUILD=1 builds both kernels)'
 	@echo 'make vmemmap-hmm  part 4: the hmm selftests in QEMU with test_hmm eager, on demand, on demand at limit 0 (after make kunit ARCH=x86_64)'
+	@echo 'make vmemmap-fsdax  part 4: ext4 -o dax on memmap= pmem in QEMU, memmap cost per touched fraction (FSDAX_REF=<ref>)'
 	@echo 'make plugin       build the pwcount TCG plugin into $$WORKDIR/plugin (docs/tcg-counts.md)'
 	@echo 'make bench-counts-validate  pwcount plugin validation in QEMU (RUNS=<boots>)'
 	@echo 'make quick-check  gates that need no kernel build'
@@ -171,3 +172,9 @@ spf-selftests: have-base
 .PHONY: vmemmap-hmm
 vmemmap-hmm: have-base
 	@$(B)/vmemmap-hmm.sh
+
+# Not a gate: ext4 -o dax on memmap= pmem in QEMU, one debug kernel
+# (configs/fsdax.config), one boot (docs/part4-fsdax.md).
+.PHONY: vmemmap-fsdax
+vmemmap-fsdax: have-base
+	@$(B)/vmemmap-fsdax.sh
