@@ -7,7 +7,8 @@
 WORKDIR ?= $(HOME)/.cache/pagewise
 TOP := $(CURDIR)
 export WORKDIR TOP KERNEL_SRC BASE_REF SUITE FORCE PART SLOW BENCH_REF BOOTS RUNS \
-	SPF_REF SPF_KCONFIG SPF_SCALE BUILD_ONLY MUTANT MUTATE_ROTATE KCSAN
+	SPF_REF SPF_KCONFIG SPF_SCALE BUILD_ONLY MUTANT MUTATE_ROTATE KCSAN \
+	PWCOUNT_BOOTS COUNT_SIZES COUNT_ROUNDS
 
 DEPS_STAMP := $(WORKDIR)/deps.stamp
 S := $(TOP)/scripts
@@ -36,7 +37,8 @@ help:
 	@echo 'make b4           b4 prep + send -o dry run, each part into its own directory'
 	@echo '                  of $$WORKDIR/outgoing (PART=<n>: that part alone)'
 	@echo 'make bench-vmalloc  test_vmalloc timings, base vs series, in QEMU (not in'
-	@echo '                  check; BENCH_REF=<ref, default series>, BOOTS=<per kernel>)'
+	@echo '                  check; BENCH_REF=<ref, default series>, BOOTS=<per kernel>),'
+	@echo '                  and counts per vmalloc/vfree call (PWCOUNT_BOOTS=<per kernel>)'
 	@echo 'make bench-mmap   mmap timings of the slow scamem_mmap case (RUNS=<boots>)'
 	@echo 'make sizes        pahole sizes of vm_struct/scamem: base, pre-order, series'
 	@echo 'make bench-pfn    part 1: bio_vec sizes, code identity with BLK_PAGELESS=n and'

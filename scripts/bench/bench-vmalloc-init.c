@@ -3,7 +3,10 @@
  * PID 1 of the initramfs that scripts/bench-vmalloc.sh boots in QEMU.
  *
  * Mounts devtmpfs and proc, then loads /test_vmalloc.ko once for every
- * line of /bench.conf ("<label> <module parameters...>").  test_vmalloc
+ * line of /bench.conf ("<label> <module parameters...>"); the kernel
+ * command line's benchmod=<file> and benchconf=<file> (init's
+ * environment) name another module and list, as the counted boots do
+ * with scripts/bench/bench-vmalloc-count.c.  test_vmalloc
  * runs its tests from its init function, prints one "Summary:" line per
  * test and worker, and fails with -EAGAIN on purpose so that it is
  * unloaded again; any other result is reported as an error.  After each
@@ -91,7 +94,8 @@ static void drain_kmsg(int fd, const char *label)
 		text++;
 		text[strcspn(text, "\n")] = '\0';
 		prio = atoi(rec) & 7;
-		if (strstr(text, "Summary: ") || strstr(text, "All test took"))
+		if (strstr(text, "Summary: ") || strstr(text, "All test took") ||
+		    !strncmp(text, "bench_vmalloc_count: ", 21))
 			say("%s kmsg: %s\n", label, text);
 		else if (prio <= 4)
 			say("%s kmsg<%d>: %s\n", label, prio, text);
@@ -183,6 +187,8 @@ int main(void)
 	};
 	static const char *const meminfo[] = { "Vmalloc", NULL };
 	static const char *const any[] = { "", NULL };
+	const char *mod_file = getenv("benchmod") ?: MODULE_FILE;
+	const char *conf_file = getenv("benchconf") ?: CONF_FILE;
 	struct utsname u;
 	char line[1024];
 	int kmsg, mod;
@@ -198,11 +204,11 @@ int main(void)
 		   any);
 
 	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-	mod = open(MODULE_FILE, O_RDONLY | O_CLOEXEC);
-	conf = fopen(CONF_FILE, "r");
+	mod = open(mod_file, O_RDONLY | O_CLOEXEC);
+	conf = fopen(conf_file, "r");
 	if (kmsg < 0 || mod < 0 || !conf) {
 		say("error: cannot open /dev/kmsg, %s or %s\n",
-		    MODULE_FILE, CONF_FILE);
+		    mod_file, conf_file);
 		goto out;
 	}
 
