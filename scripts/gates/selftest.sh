@@ -154,6 +154,19 @@ expect_error "vmemmap-hmm: unknown mode" "VMH_MODES: unknown mode bogus" \
 expect_error "mm-selftests: quote in SPF_APPEND" "SPF_APPEND: no quotes" \
 	mk spf-selftests "SPF_APPEND=a'b"
 
+# make bench-vmalloc's counted boots, make vmemmap-fsdax: bad sizes and
+# counts are refused before any build.
+expect_error "bench-vmalloc: size 0" "COUNT_SIZES: '0' is not a positive number of pages" \
+	mk bench-vmalloc "COUNT_SIZES=1 0"
+expect_error "bench-vmalloc: too many rounds" "COUNT_ROUNDS=65: need 1-64" \
+	mk bench-vmalloc COUNT_ROUNDS=65
+expect_error "bench-vmalloc: nothing to boot" "n 0 -c 0: nothing to boot" \
+	mk bench-vmalloc BOOTS=0 PWCOUNT_BOOTS=0
+expect_error "vmemmap-fsdax: size 0" "FSDAX_SIZE=0: need a positive whole number" \
+	mk vmemmap-fsdax FSDAX_SIZE=0
+expect_error "vmemmap-fsdax: pmem below 4 GiB" "FSDAX_START=2: the pmem range must start at 4 GiB" \
+	mk vmemmap-fsdax FSDAX_START=2
+
 # make mutate: unknown part or mutant, a named case that does not exist,
 # a mutant that no longer applies.  Each is refused before any build.
 expect_error "mutate: PART naming no part" "PART=99 names no part of the series" \
