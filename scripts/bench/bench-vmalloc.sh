@@ -334,6 +334,7 @@ fi
 
 # Summary lines of every complete boot: "kind set test boot avg failed".
 for f in "$out"/boot-*.log; do
+	[ -f "$f" ] || continue
 	grep -q '^bench: done' "$f" || continue
 	b=${f##*/boot-}
 	b=${b%.log}
