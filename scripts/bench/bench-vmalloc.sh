@@ -249,29 +249,48 @@ else
 	info "built in $(($(date +%s) - start))s; booting $boots times each (counted: $cboots), base $base_ref, series $series_ref"
 	echo "$regions" >"$out/count.regions"
 
-	# One boot of kernel $1; $2: boot number.  The log is kept whatever happens.
+	# One boot of kernel $1; $2: boot number; $3: "count" for a counted
+	# boot, under the plugin with the counting module (the plugin splits
+	# its arguments at commas: no path may hold one).  The log is kept
+	# whatever happens.
 	boot() {
-		log=$out/boot-$1-$2.log
+		bdir=$BUILDDIR/bench-$1
+		if [ "${3:-}" = count ]; then
+			what="$1 counted boot $2"
+			log=$out/count-$1-$2.log
+			pwout=$out/pwcount-$1-$2.txt
+			set -- -accel tcg,thread=single -icount shift=0,sleep=off \
+				-plugin "$plugin,outfile=$pwout,regions=$regions,count=kernel,top=5,map=$bdir/System.map,profile=$out/profile-$1-$2.txt" \
+				-append "console=ttyS0 nokaslr quiet panic=-1 benchmod=/count.ko benchconf=/count.conf"
+		else
+			what="$1 boot $2"
+			log=$out/boot-$1-$2.log
+			pwout=
+			set -- -accel tcg,thread=multi \
+				-append "console=ttyS0 nokaslr quiet panic=-1"
+		fi
 		t0=$(date +%s)
 		rc=0
-		timeout -k 10 "$boot_timeout" qemu-system-x86_64 \
-			-accel tcg,thread=multi -smp 2 -m 2G \
-			-nographic -no-reboot \
-			-kernel "$BUILDDIR/bench-$1/arch/x86/boot/bzImage" \
-			-initrd "$BUILDDIR/bench-$1/bench-initramfs.cpio" \
-			-append "console=ttyS0 nokaslr quiet panic=-1" \
+		timeout -k 10 "$boot_timeout" qemu-system-x86_64 "$@" \
+			-smp 2 -m 2G -nographic -no-reboot \
+			-kernel "$bdir/arch/x86/boot/bzImage" \
+			-initrd "$bdir/bench-initramfs.cpio" \
 			</dev/null >"$log" 2>&1 || rc=$?
 		tr -d '\r' <"$log" >"$log.tmp" && mv "$log.tmp" "$log"
 		secs=$(($(date +%s) - t0))
 		if [ $rc = 124 ] || [ $rc = 137 ]; then
-			info "$1 boot $2: timed out after ${secs}s (log: $log)"
+			info "$what: timed out after ${secs}s (log: $log)"
 			failed=$((failed + 1))
 		elif ! grep -q '^bench: done' "$log" || grep -q '^bench: error' "$log"; then
-			info "$1 boot $2: incomplete or failed (qemu rc $rc, ${secs}s, log: $log)"
+			info "$what: incomplete or failed (qemu rc $rc, ${secs}s, log: $log)"
 			grep -E '^bench: error|Kernel panic|BUG:|Oops' "$log" | head -5 >&2
 			failed=$((failed + 1))
+		elif [ -n "$pwout" ] &&
+		     ! "$TOP/scripts/bench/plugin/report.sh" "$pwout" >/dev/null; then
+			info "$what: no complete count (${secs}s, report: $pwout)"
+			failed=$((failed + 1))
 		else
-			info "$1 boot $2: ${secs}s"
+			info "$what: ${secs}s"
 		fi
 	}
 
@@ -292,42 +311,10 @@ else
 		i=$((i + 1))
 	done
 
-	# One counted boot of kernel $1 under the plugin; $2: boot number.
-	# The plugin splits its arguments at commas: no path may hold one.
-	cboot() {
-		log=$out/count-$1-$2.log
-		pwout=$out/pwcount-$1-$2.txt
-		bdir=$BUILDDIR/bench-$1
-		t0=$(date +%s)
-		rc=0
-		timeout -k 10 "$boot_timeout" qemu-system-x86_64 \
-			-accel tcg,thread=single -icount shift=0,sleep=off \
-			-smp 2 -m 2G -nographic -no-reboot \
-			-plugin "$plugin,outfile=$pwout,regions=$regions,count=kernel,top=5,map=$bdir/System.map,profile=$out/profile-$1-$2.txt" \
-			-kernel "$bdir/arch/x86/boot/bzImage" \
-			-initrd "$bdir/bench-initramfs.cpio" \
-			-append "console=ttyS0 nokaslr quiet panic=-1 benchmod=/count.ko benchconf=/count.conf" \
-			</dev/null >"$log" 2>&1 || rc=$?
-		tr -d '\r' <"$log" >"$log.tmp" && mv "$log.tmp" "$log"
-		secs=$(($(date +%s) - t0))
-		if [ $rc = 124 ] || [ $rc = 137 ]; then
-			info "$1 counted boot $2: timed out after ${secs}s (log: $log)"
-			failed=$((failed + 1))
-		elif ! grep -q '^bench: done' "$log" || grep -q '^bench: error' "$log"; then
-			info "$1 counted boot $2: incomplete or failed (qemu rc $rc, ${secs}s, log: $log)"
-			grep -E '^bench: error|Kernel panic|BUG:|Oops' "$log" | head -5 >&2
-			failed=$((failed + 1))
-		elif ! "$TOP/scripts/bench/plugin/report.sh" "$pwout" >/dev/null; then
-			info "$1 counted boot $2: no complete count (${secs}s, report: $pwout)"
-			failed=$((failed + 1))
-		else
-			info "$1 counted boot $2: ${secs}s"
-		fi
-	}
 	i=1
 	while [ $i -le "$cboots" ]; do
-		cboot base $i
-		cboot series $i
+		boot base $i count
+		boot series $i count
 		i=$((i + 1))
 	done
 fi
