@@ -46,7 +46,7 @@
 #include "guest.h"
 
 /* The number of tests main() runs. */
-#define USERTEST_PLAN	7
+#define USERTEST_PLAN	8
 
 #define KCOV_INIT_TRACE	_IOR('c', 1, unsigned long)
 #define KCOV_PATH	"/sys/kernel/debug/kcov"
@@ -820,6 +820,95 @@ out:
 	result(ok, "fault injection: ENOMEM or success, no leak");
 }
 
+/*
+ * 8: pages that GUP took from the mapping outlive the fd, the mapping,
+ * the set and the process that mapped them.  A child maps the area and
+ * vmsplice()s PIPE_PAGES of it into a pipe, which takes a reference on
+ * each page through get_user_pages (with special PTEs, through the set:
+ * GUP-fast gives up on them), closes kcov and unmaps (the set goes),
+ * forks a grandchild that inherits the pipe, and exits with the pages
+ * still held.  The grandchild reads the pipe and checks the data: pages
+ * freed with the set would show up here as wrong data or, under KASAN,
+ * a report.  Then the memory must be back.
+ */
+#define PIPE_PAGES	16
+
+static void test_gup_pipe(void)
+{
+	int status, ok = 0, reaped = 0, gc_ok = -1;
+	struct snap base;
+	pid_t pid;
+
+	snapshot(&base);
+	pid = fork();
+	if (pid == 0) {
+		struct iovec iov;
+		int fd, pfd[2];
+		void *a;
+		pid_t gc;
+
+		a = kcov_map(AREA, &fd);
+		if (!a)
+			_exit(20);
+		fill(a, PIPE_PAGES * PAGE, 8);
+		if (pipe(pfd))
+			_exit(21);
+		iov.iov_base = a;
+		iov.iov_len = PIPE_PAGES * PAGE;
+		if (vmsplice(pfd[1], &iov, 1, 0) != (ssize_t)(PIPE_PAGES * PAGE)) {
+			diag("vmsplice: %s", strerror(errno));
+			_exit(22);
+		}
+		close(fd);
+		munmap(a, AREA);
+		gc = fork();
+		if (gc == 0) {
+			static unsigned long buf[PIPE_PAGES * PAGE / sizeof(long)];
+			size_t got = 0;
+
+			close(pfd[1]);
+			usleep(100 * 1000);	/* the parent is gone by now */
+			while (got < sizeof(buf)) {
+				ssize_t n = read(pfd[0], (char *)buf + got,
+						 sizeof(buf) - got);
+
+				if (n <= 0)
+					_exit(31);
+				got += n;
+			}
+			_exit(check(buf, sizeof(buf), 8) >= 0 ? 32 : 30);
+		}
+		_exit(gc > 0 ? 0 : 23);
+	}
+	/* The child and then the grandchild, reparented to us (pid 1). */
+	while (reaped < 2 && pid > 0) {
+		pid_t w = wait(&status);
+
+		if (w < 0)
+			break;
+		if (!WIFEXITED(status)) {
+			diag("gup pipe: process %d died (status %#x)", w, status);
+			continue;
+		}
+		if (w == pid) {
+			reaped++;
+			if (WEXITSTATUS(status)) {
+				diag("gup pipe: child exit %d", WEXITSTATUS(status));
+				break;
+			}
+		} else if (WEXITSTATUS(status) >= 30) {
+			reaped++;
+			gc_ok = WEXITSTATUS(status) == 30;
+			if (!gc_ok)
+				diag("gup pipe: grandchild exit %d (31: short read, 32: wrong data)",
+				     WEXITSTATUS(status));
+		}
+	}
+	if (gc_ok == 1 && released("pipe read, everyone exited", NULL, 0, &base))
+		ok = 1;
+	result(ok, "vmsplice'd pages outlive close(fd), munmap and exit of the mapper");
+}
+
 int main(void)
 {
 	int fd;
@@ -840,6 +929,7 @@ int main(void)
 	test_exit();
 	test_remote();
 	test_fault_injection();
+	test_gup_pipe();
 	guest_done();
 	return 0;
 }
