@@ -43,10 +43,13 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include <linux/io_uring.h>
+#include <sys/syscall.h>
+
 #include "guest.h"
 
 /* The number of tests main() runs. */
-#define USERTEST_PLAN	8
+#define USERTEST_PLAN	9
 
 #define KCOV_INIT_TRACE	_IOR('c', 1, unsigned long)
 #define KCOV_PATH	"/sys/kernel/debug/kcov"
@@ -909,6 +912,167 @@ static void test_gup_pipe(void)
 	result(ok, "vmsplice'd pages outlive close(fd), munmap and exit of the mapper");
 }
 
+/*
+ * 9: io_uring's kernel-allocated regions, mapped through their set: the
+ * rings and SQEs carry a NOP submission and its completion, and a
+ * provided-buffer ring (IOU_PBUF_RING_MMAP) stays readable and writable
+ * through its mapping after it is unregistered and after the ring fd is
+ * closed (the CVE-2024-0582 pattern: the region is freed while mapped).
+ * Then memory is back.
+ */
+#ifndef IOU_PBUF_RING_MMAP
+#define IOU_PBUF_RING_MMAP	1
+#endif
+#ifndef IORING_OFF_PBUF_RING
+#define IORING_OFF_PBUF_RING	0x80000000ULL
+#define IORING_OFF_PBUF_SHIFT	16
+#endif
+
+/* struct io_uring_buf_reg as 7.3 has it (Debian 12's header calls flags "pad"). */
+struct pw_buf_reg {
+	uint64_t ring_addr;
+	uint32_t ring_entries;
+	uint16_t bgid;
+	uint16_t flags;
+	uint32_t min_left;
+	uint32_t resv[5];
+};
+
+/* Rss (kB) of the mapping that starts at @addr, from /proc/self/smaps. */
+static long smaps_rss_kb(const void *addr)
+{
+	char line[256], start[32];
+	FILE *f = fopen("/proc/self/smaps", "r");
+	int in = 0;
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	snprintf(start, sizeof(start), "%lx-", (unsigned long)addr);
+	while (fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && strchr(line, ' ') > strchr(line, '-'))
+			in = !strncmp(line, start, strlen(start));
+		else if (in && sscanf(line, "Rss: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+static int uring_fail(const char *what)
+{
+	diag("io_uring %s: %s", what, strerror(errno));
+	return 0;
+}
+
+static int uring_nop_and_pbuf(void)
+{
+	struct io_uring_params p;
+	struct pw_buf_reg reg;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqe;
+	unsigned int *tail, *head, idx;
+	size_t ring_sz, sqes_sz, pbuf_sz = PAGE;
+	char *ring, *pbuf;
+	int fd;
+
+	memset(&p, 0, sizeof(p));
+	fd = syscall(__NR_io_uring_setup, 8, &p);
+	if (fd < 0)
+		return uring_fail("setup");
+	ring_sz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (ring_sz < p.sq_off.array + p.sq_entries * sizeof(unsigned int))
+		ring_sz = p.sq_off.array + p.sq_entries * sizeof(unsigned int);
+	if (!(p.features & IORING_FEAT_SINGLE_MMAP)) {
+		diag("io_uring: no IORING_FEAT_SINGLE_MMAP");
+		return 0;
+	}
+	sqes_sz = p.sq_entries * sizeof(struct io_uring_sqe);
+	ring = mmap(NULL, ring_sz, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    IORING_OFF_SQ_RING);
+	sqes = mmap(NULL, sqes_sz, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    IORING_OFF_SQES);
+	if (ring == MAP_FAILED || sqes == MAP_FAILED)
+		return uring_fail("mmap rings");
+
+	tail = (unsigned int *)(ring + p.sq_off.tail);
+	idx = *tail & *(unsigned int *)(ring + p.sq_off.ring_mask);
+	memset(&sqes[idx], 0, sizeof(sqes[idx]));
+	sqes[idx].opcode = IORING_OP_NOP;
+	sqes[idx].user_data = 0x5ca3e;
+	((unsigned int *)(ring + p.sq_off.array))[idx] = idx;
+	__atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
+	if (syscall(__NR_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS,
+		    NULL, 0) != 1)
+		return uring_fail("enter");
+	head = (unsigned int *)(ring + p.cq_off.head);
+	if (*head == __atomic_load_n((unsigned int *)(ring + p.cq_off.tail),
+				     __ATOMIC_ACQUIRE)) {
+		diag("io_uring: no completion");
+		return 0;
+	}
+	cqe = (struct io_uring_cqe *)(ring + p.cq_off.cqes) +
+	      (*head & *(unsigned int *)(ring + p.cq_off.ring_mask));
+	if (cqe->user_data != 0x5ca3e || cqe->res != 0) {
+		diag("io_uring: cqe %llx res %d", (unsigned long long)cqe->user_data,
+		     cqe->res);
+		return 0;
+	}
+	*head += 1;
+
+	memset(&reg, 0, sizeof(reg));
+	reg.ring_entries = 8;
+	reg.bgid = 7;
+	reg.flags = IOU_PBUF_RING_MMAP;
+	if (syscall(__NR_io_uring_register, fd, IORING_REGISTER_PBUF_RING,
+		    &reg, 1))
+		return uring_fail("register pbuf ring");
+	pbuf = mmap(NULL, pbuf_sz, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    IORING_OFF_PBUF_RING | (7ULL << IORING_OFF_PBUF_SHIFT));
+	if (pbuf == MAP_FAILED)
+		return uring_fail("mmap pbuf ring");
+	fill(pbuf, pbuf_sz, 9);
+	/* Special PTEs (x86_64): the page is the set's, not the mapping's. */
+	if (smaps_rss_kb(pbuf) != 0) {
+		diag("io_uring: pbuf ring mapping has Rss %ld kB, not 0 (not the set's mapping?)",
+		     smaps_rss_kb(pbuf));
+		return 0;
+	}
+	reg.flags = 0;		/* unregister takes the group id alone */
+	if (syscall(__NR_io_uring_register, fd, IORING_UNREGISTER_PBUF_RING,
+		    &reg, 1))
+		return uring_fail("unregister pbuf ring");
+	/* The region is freed; the mapping still holds its pages. */
+	if (check(pbuf, pbuf_sz, 9) >= 0) {
+		diag("io_uring: pbuf ring data changed after unregister");
+		return 0;
+	}
+	fill(pbuf, pbuf_sz, 10);
+	close(fd);
+	usleep(200 * 1000);	/* the ring context is freed from a worker */
+	if (check(pbuf, pbuf_sz, 10) >= 0 ||
+	    *(volatile unsigned int *)(ring + p.sq_off.tail) != *tail) {
+		diag("io_uring: mappings changed after close");
+		return 0;
+	}
+	munmap(pbuf, pbuf_sz);
+	munmap(sqes, sqes_sz);
+	munmap(ring, ring_sz);
+	return 1;
+}
+
+static void test_io_uring(void)
+{
+	struct snap base;
+	int ok;
+
+	snapshot(&base);
+	ok = uring_nop_and_pbuf();
+	if (!released("io_uring rings and pbuf ring unmapped", NULL, 0, &base))
+		ok = 0;
+	result(ok, "io_uring regions mapped through their set outlive unregister and close");
+}
+
 int main(void)
 {
 	int fd;
@@ -930,6 +1094,7 @@ int main(void)
 	test_remote();
 	test_fault_injection();
 	test_gup_pipe();
+	test_io_uring();
 	guest_done();
 	return 0;
 }
