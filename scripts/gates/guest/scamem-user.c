@@ -27,6 +27,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -49,7 +50,7 @@
 #include "guest.h"
 
 /* The number of tests main() runs. */
-#define USERTEST_PLAN	9
+#define USERTEST_PLAN	10
 
 #define KCOV_INIT_TRACE	_IOR('c', 1, unsigned long)
 #define KCOV_PATH	"/sys/kernel/debug/kcov"
@@ -1073,6 +1074,112 @@ static void test_io_uring(void)
 	result(ok, "io_uring regions mapped through their set outlive unregister and close");
 }
 
+/*
+ * 10: the race the set closes for io_uring, stressed: a thread keeps
+ * zapping (MADV_DONTNEED), faulting in and GUP-reading
+ * (process_vm_readv() on ourselves) the newest provided-buffer ring
+ * mapping while the main thread registers, maps, fills and unregisters
+ * rings, one after the other, and finally closes the ring fd.  Every
+ * mapping must keep its data to the end; a region freed under a mapping
+ * would show as wrong data or a KASAN report.  Then memory is back.
+ */
+#define RACE_RINGS	64
+
+static char *race_cur;
+static int race_stop;
+static unsigned long race_faults, race_gups;
+
+static void *race_thread(void *arg)
+{
+	char buf[64];
+
+	(void)arg;
+	while (!__atomic_load_n(&race_stop, __ATOMIC_ACQUIRE)) {
+		char *p = __atomic_load_n(&race_cur, __ATOMIC_ACQUIRE);
+		struct iovec l = { buf, sizeof(buf) }, r = { p, sizeof(buf) };
+
+		if (!p)
+			continue;
+		madvise(p, PAGE, MADV_DONTNEED);
+		(void)*(volatile char *)p;
+		race_faults++;
+		if (process_vm_readv(getpid(), &l, 1, &r, 1, 0) == sizeof(buf))
+			race_gups++;
+	}
+	return NULL;
+}
+
+static int uring_race(void)
+{
+	struct io_uring_params p;
+	struct pw_buf_reg reg;
+	char *maps[RACE_RINGS];
+	pthread_t t;
+	int fd, i, ok = 1;
+
+	memset(&p, 0, sizeof(p));
+	fd = syscall(__NR_io_uring_setup, 8, &p);
+	if (fd < 0)
+		return uring_fail("setup");
+	if (pthread_create(&t, NULL, race_thread, NULL))
+		return uring_fail("pthread_create");
+	for (i = 0; i < RACE_RINGS; i++) {
+		memset(&reg, 0, sizeof(reg));
+		reg.ring_entries = 8;
+		reg.bgid = 3;
+		reg.flags = IOU_PBUF_RING_MMAP;
+		maps[i] = MAP_FAILED;
+		if (syscall(__NR_io_uring_register, fd,
+			    IORING_REGISTER_PBUF_RING, &reg, 1)) {
+			ok = uring_fail("register pbuf ring");
+			break;
+		}
+		maps[i] = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       fd, IORING_OFF_PBUF_RING |
+			       (3ULL << IORING_OFF_PBUF_SHIFT));
+		if (maps[i] == MAP_FAILED) {
+			ok = uring_fail("mmap pbuf ring");
+			break;
+		}
+		fill(maps[i], PAGE, 100 + i);
+		__atomic_store_n(&race_cur, maps[i], __ATOMIC_RELEASE);
+		reg.flags = 0;
+		if (syscall(__NR_io_uring_register, fd,
+			    IORING_UNREGISTER_PBUF_RING, &reg, 1)) {
+			ok = uring_fail("unregister pbuf ring");
+			break;
+		}
+	}
+	close(fd);
+	usleep(200 * 1000);
+	__atomic_store_n(&race_stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	diag("io_uring race: %d rings, %lu faults and %lu GUP reads by the racer",
+	     i, race_faults, race_gups);
+	while (--i >= 0) {
+		if (maps[i] == MAP_FAILED)
+			continue;
+		if (check(maps[i], PAGE, 100 + i) >= 0) {
+			diag("io_uring race: ring %d lost its data", i);
+			ok = 0;
+		}
+		munmap(maps[i], PAGE);
+	}
+	return ok && race_faults && race_gups;
+}
+
+static void test_io_uring_race(void)
+{
+	struct snap base;
+	int ok;
+
+	snapshot(&base);
+	ok = uring_race();
+	if (!released("io_uring race, rings unmapped", NULL, 0, &base))
+		ok = 0;
+	result(ok, "io_uring rings freed while faulted and GUP-read stay the set's");
+}
+
 int main(void)
 {
 	int fd;
@@ -1095,6 +1202,7 @@ int main(void)
 	test_fault_injection();
 	test_gup_pipe();
 	test_io_uring();
+	test_io_uring_race();
 	guest_done();
 	return 0;
 }
