@@ -966,10 +966,32 @@ static int uring_fail(const char *what)
 	return 0;
 }
 
+/* Register (or unregister) provided-buffer ring @bgid, kernel-allocated. */
+static int pbuf_ring(int fd, int bgid, int unregister)
+{
+	struct pw_buf_reg reg;
+
+	memset(&reg, 0, sizeof(reg));
+	reg.ring_entries = 8;
+	reg.bgid = bgid;
+	/* unregister takes the group id alone */
+	reg.flags = unregister ? 0 : IOU_PBUF_RING_MMAP;
+	return syscall(__NR_io_uring_register, fd,
+		       unregister ? IORING_UNREGISTER_PBUF_RING :
+				    IORING_REGISTER_PBUF_RING, &reg, 1);
+}
+
+/* Map the one-page kernel-allocated ring of group @bgid. */
+static char *pbuf_map(int fd, int bgid)
+{
+	return mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    IORING_OFF_PBUF_RING |
+		    ((unsigned long long)bgid << IORING_OFF_PBUF_SHIFT));
+}
+
 static int uring_nop_and_pbuf(void)
 {
 	struct io_uring_params p;
-	struct pw_buf_reg reg;
 	struct io_uring_sqe *sqes;
 	struct io_uring_cqe *cqe;
 	unsigned int *tail, *head, idx;
@@ -1021,15 +1043,9 @@ static int uring_nop_and_pbuf(void)
 	}
 	*head += 1;
 
-	memset(&reg, 0, sizeof(reg));
-	reg.ring_entries = 8;
-	reg.bgid = 7;
-	reg.flags = IOU_PBUF_RING_MMAP;
-	if (syscall(__NR_io_uring_register, fd, IORING_REGISTER_PBUF_RING,
-		    &reg, 1))
+	if (pbuf_ring(fd, 7, 0))
 		return uring_fail("register pbuf ring");
-	pbuf = mmap(NULL, pbuf_sz, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		    IORING_OFF_PBUF_RING | (7ULL << IORING_OFF_PBUF_SHIFT));
+	pbuf = pbuf_map(fd, 7);
 	if (pbuf == MAP_FAILED)
 		return uring_fail("mmap pbuf ring");
 	fill(pbuf, pbuf_sz, 9);
@@ -1039,9 +1055,7 @@ static int uring_nop_and_pbuf(void)
 		     smaps_rss_kb(pbuf));
 		return 0;
 	}
-	reg.flags = 0;		/* unregister takes the group id alone */
-	if (syscall(__NR_io_uring_register, fd, IORING_UNREGISTER_PBUF_RING,
-		    &reg, 1))
+	if (pbuf_ring(fd, 7, 1))
 		return uring_fail("unregister pbuf ring");
 	/* The region is freed; the mapping still holds its pages. */
 	if (check(pbuf, pbuf_sz, 9) >= 0) {
@@ -1112,7 +1126,6 @@ static void *race_thread(void *arg)
 static int uring_race(void)
 {
 	struct io_uring_params p;
-	struct pw_buf_reg reg;
 	char *maps[RACE_RINGS];
 	pthread_t t;
 	int fd, i, ok = 1;
@@ -1124,28 +1137,19 @@ static int uring_race(void)
 	if (pthread_create(&t, NULL, race_thread, NULL))
 		return uring_fail("pthread_create");
 	for (i = 0; i < RACE_RINGS; i++) {
-		memset(&reg, 0, sizeof(reg));
-		reg.ring_entries = 8;
-		reg.bgid = 3;
-		reg.flags = IOU_PBUF_RING_MMAP;
 		maps[i] = MAP_FAILED;
-		if (syscall(__NR_io_uring_register, fd,
-			    IORING_REGISTER_PBUF_RING, &reg, 1)) {
+		if (pbuf_ring(fd, 3, 0)) {
 			ok = uring_fail("register pbuf ring");
 			break;
 		}
-		maps[i] = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			       fd, IORING_OFF_PBUF_RING |
-			       (3ULL << IORING_OFF_PBUF_SHIFT));
+		maps[i] = pbuf_map(fd, 3);
 		if (maps[i] == MAP_FAILED) {
 			ok = uring_fail("mmap pbuf ring");
 			break;
 		}
 		fill(maps[i], PAGE, 100 + i);
 		__atomic_store_n(&race_cur, maps[i], __ATOMIC_RELEASE);
-		reg.flags = 0;
-		if (syscall(__NR_io_uring_register, fd,
-			    IORING_UNREGISTER_PBUF_RING, &reg, 1)) {
+		if (pbuf_ring(fd, 3, 1)) {
 			ok = uring_fail("unregister pbuf ring");
 			break;
 		}
