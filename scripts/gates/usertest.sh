@@ -24,7 +24,8 @@
 #   CONFIG_PROC_FS=y CONFIG_PROC_PAGE_MONITOR=y CONFIG_SYSFS=y
 #   CONFIG_CROSS_MEMORY_ATTACH=y    (process_vm_readv(), scamem test 6)
 #   CONFIG_MEMCG=y                  (the spf guest's cgroup)
-# (PROC_FS, PROC_PAGE_MONITOR, SYSFS, CROSS_MEMORY_ATTACH are on by
+#   CONFIG_IO_URING=y               (scamem tests 9-11)
+# (PROC_FS, PROC_PAGE_MONITOR, SYSFS, CROSS_MEMORY_ATTACH, IO_URING are on by
 # default.)  They are checked in the kernel's .config when it is found
 # next to the bzImage (in its build dir).
 #
@@ -62,7 +63,7 @@ if [ -f "$kbuild/.config" ]; then
 	missing=
 	for o in KCOV DEBUG_FS BLK_DEV_INITRD DEVTMPFS FAULT_INJECTION \
 		FAIL_PAGE_ALLOC FAILSLAB FAULT_INJECTION_DEBUG_FS PROC_FS \
-		PROC_PAGE_MONITOR SYSFS CROSS_MEMORY_ATTACH MEMCG; do
+		PROC_PAGE_MONITOR SYSFS CROSS_MEMORY_ATTACH MEMCG IO_URING; do
 		grep -q "^CONFIG_$o=y" "$kbuild/.config" || missing="$missing CONFIG_$o"
 	done
 	[ -z "$missing" ] || die "$kbuild/.config lacks:$missing"

@@ -50,7 +50,7 @@
 #include "guest.h"
 
 /* The number of tests main() runs. */
-#define USERTEST_PLAN	10
+#define USERTEST_PLAN	11
 
 #define KCOV_INIT_TRACE	_IOR('c', 1, unsigned long)
 #define KCOV_PATH	"/sys/kernel/debug/kcov"
@@ -989,59 +989,104 @@ static char *pbuf_map(int fd, int bgid)
 		    ((unsigned long long)bgid << IORING_OFF_PBUF_SHIFT));
 }
 
-static int uring_nop_and_pbuf(void)
-{
-	struct io_uring_params p;
-	struct io_uring_sqe *sqes;
-	struct io_uring_cqe *cqe;
-	unsigned int *tail, *head, idx;
-	size_t ring_sz, sqes_sz, pbuf_sz = PAGE;
-	char *ring, *pbuf;
+/* A ring with its SQ/CQ rings and SQE array mapped (IORING_FEAT_SINGLE_MMAP). */
+struct uring {
 	int fd;
+	struct io_uring_params p;
+	char *ring;
+	struct io_uring_sqe *sqes;
+	size_t ring_sz, sqes_sz;
+};
 
-	memset(&p, 0, sizeof(p));
-	fd = syscall(__NR_io_uring_setup, 8, &p);
-	if (fd < 0)
+#define URING_U32(u, off)	((unsigned int *)((u)->ring + (u)->p.off))
+
+static int uring_open(struct uring *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->fd = syscall(__NR_io_uring_setup, 8, &u->p);
+	if (u->fd < 0)
 		return uring_fail("setup");
-	ring_sz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
-	if (ring_sz < p.sq_off.array + p.sq_entries * sizeof(unsigned int))
-		ring_sz = p.sq_off.array + p.sq_entries * sizeof(unsigned int);
-	if (!(p.features & IORING_FEAT_SINGLE_MMAP)) {
+	if (!(u->p.features & IORING_FEAT_SINGLE_MMAP)) {
 		diag("io_uring: no IORING_FEAT_SINGLE_MMAP");
+		close(u->fd);
 		return 0;
 	}
-	sqes_sz = p.sq_entries * sizeof(struct io_uring_sqe);
-	ring = mmap(NULL, ring_sz, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		    IORING_OFF_SQ_RING);
-	sqes = mmap(NULL, sqes_sz, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		    IORING_OFF_SQES);
-	if (ring == MAP_FAILED || sqes == MAP_FAILED)
-		return uring_fail("mmap rings");
+	u->ring_sz = u->p.cq_off.cqes +
+		     u->p.cq_entries * sizeof(struct io_uring_cqe);
+	if (u->ring_sz < u->p.sq_off.array + u->p.sq_entries * sizeof(unsigned int))
+		u->ring_sz = u->p.sq_off.array + u->p.sq_entries * sizeof(unsigned int);
+	u->sqes_sz = u->p.sq_entries * sizeof(struct io_uring_sqe);
+	u->ring = mmap(NULL, u->ring_sz, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       u->fd, IORING_OFF_SQ_RING);
+	u->sqes = mmap(NULL, u->sqes_sz, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       u->fd, IORING_OFF_SQES);
+	if (u->ring == MAP_FAILED || u->sqes == MAP_FAILED) {
+		uring_fail("mmap rings");
+		close(u->fd);
+		return 0;
+	}
+	return 1;
+}
 
-	tail = (unsigned int *)(ring + p.sq_off.tail);
-	idx = *tail & *(unsigned int *)(ring + p.sq_off.ring_mask);
-	memset(&sqes[idx], 0, sizeof(sqes[idx]));
-	sqes[idx].opcode = IORING_OP_NOP;
-	sqes[idx].user_data = 0x5ca3e;
-	((unsigned int *)(ring + p.sq_off.array))[idx] = idx;
+static void uring_unmap(struct uring *u)
+{
+	munmap(u->sqes, u->sqes_sz);
+	munmap(u->ring, u->ring_sz);
+}
+
+/*
+ * Submit @sqe (its opcode, fd, addr, len, off, buf_index) and wait for its
+ * completion.  1 and the completion's result in *@res, or 0.
+ */
+static int uring_run(struct uring *u, const struct io_uring_sqe *sqe, int *res)
+{
+	unsigned int *tail = URING_U32(u, sq_off.tail), *head;
+	unsigned int idx = *tail & *URING_U32(u, sq_off.ring_mask);
+	struct io_uring_cqe *cqe;
+
+	u->sqes[idx] = *sqe;
+	u->sqes[idx].user_data = 0x5ca3e + idx;
+	URING_U32(u, sq_off.array)[idx] = idx;
 	__atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
-	if (syscall(__NR_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS,
+	if (syscall(__NR_io_uring_enter, u->fd, 1, 1, IORING_ENTER_GETEVENTS,
 		    NULL, 0) != 1)
 		return uring_fail("enter");
-	head = (unsigned int *)(ring + p.cq_off.head);
-	if (*head == __atomic_load_n((unsigned int *)(ring + p.cq_off.tail),
-				     __ATOMIC_ACQUIRE)) {
+	head = URING_U32(u, cq_off.head);
+	if (*head == __atomic_load_n(URING_U32(u, cq_off.tail), __ATOMIC_ACQUIRE)) {
 		diag("io_uring: no completion");
 		return 0;
 	}
-	cqe = (struct io_uring_cqe *)(ring + p.cq_off.cqes) +
-	      (*head & *(unsigned int *)(ring + p.cq_off.ring_mask));
-	if (cqe->user_data != 0x5ca3e || cqe->res != 0) {
-		diag("io_uring: cqe %llx res %d", (unsigned long long)cqe->user_data,
-		     cqe->res);
+	cqe = (struct io_uring_cqe *)(u->ring + u->p.cq_off.cqes) +
+	      (*head & *URING_U32(u, cq_off.ring_mask));
+	if (cqe->user_data != 0x5ca3e + idx) {
+		diag("io_uring: completion of %llx, not %x",
+		     (unsigned long long)cqe->user_data, 0x5ca3e + idx);
 		return 0;
 	}
-	*head += 1;
+	*res = cqe->res;
+	__atomic_store_n(head, *head + 1, __ATOMIC_RELEASE);
+	return 1;
+}
+
+static int uring_nop_and_pbuf(void)
+{
+	struct io_uring_sqe nop = { .opcode = IORING_OP_NOP };
+	size_t pbuf_sz = PAGE;
+	unsigned int tail;
+	struct uring u;
+	char *pbuf;
+	int fd, res;
+
+	if (!uring_open(&u))
+		return 0;
+	fd = u.fd;
+	if (!uring_run(&u, &nop, &res))
+		return 0;
+	if (res != 0) {
+		diag("io_uring: NOP completed with %d", res);
+		return 0;
+	}
+	tail = *URING_U32(&u, sq_off.tail);
 
 	if (pbuf_ring(fd, 7, 0))
 		return uring_fail("register pbuf ring");
@@ -1066,13 +1111,12 @@ static int uring_nop_and_pbuf(void)
 	close(fd);
 	usleep(200 * 1000);	/* the ring context is freed from a worker */
 	if (check(pbuf, pbuf_sz, 10) >= 0 ||
-	    *(volatile unsigned int *)(ring + p.sq_off.tail) != *tail) {
+	    *(volatile unsigned int *)URING_U32(&u, sq_off.tail) != tail) {
 		diag("io_uring: mappings changed after close");
 		return 0;
 	}
 	munmap(pbuf, pbuf_sz);
-	munmap(sqes, sqes_sz);
-	munmap(ring, ring_sz);
+	uring_unmap(&u);
 	return 1;
 }
 
@@ -1184,6 +1228,170 @@ static void test_io_uring_race(void)
 	result(ok, "io_uring rings freed while faulted and GUP-read stay the set's");
 }
 
+/*
+ * 11: long-term pins from userspace.  io_uring's fixed buffers are pinned
+ * with FOLL_LONGTERM | FOLL_WRITE, through the set (GUP-fast gives up on
+ * special PTEs); GUP refuses such pins on file mappings that write-notify.
+ * A child maps a kcov area, fills it, registers it as fixed buffer 0 of a
+ * ring, forks a grandchild that shares the ring, closes kcov, unmaps and
+ * exits with the pins held.  The grandchild, once reparented, closes and
+ * unmaps its copies as well: the area is vfree()d (nr_vmalloc drops by
+ * the area) and only the pins keep the pages (MemFree does not come
+ * back).  It then moves data through the pinned pages, READ_FIXED from a
+ * pipe into the middle of the buffer and WRITE_FIXED of three chunks to
+ * another pipe, checks what comes out, and exits: the ring goes and
+ * unpins.  Then the memory must be back.
+ */
+#define PIN_CHUNK	(4 * PAGE)
+
+static int pin_io(struct uring *u, char *a)
+{
+	static unsigned long in[PIN_CHUNK / sizeof(long)], out[3][PIN_CHUNK / sizeof(long)];
+	static const unsigned long offs[3] = { 0, AREA / 2, AREA - PIN_CHUNK };
+	static const unsigned long seeds[3] = { 11, 12, 11 };
+	struct io_uring_sqe sqe;
+	int pin[2], pout[2], i, res;
+
+	if (pipe(pin) || pipe(pout))
+		return uring_fail("pipe");
+	fill(in, PIN_CHUNK, 12);
+	if (write(pin[1], in, PIN_CHUNK) != (ssize_t)PIN_CHUNK)
+		return uring_fail("pipe write");
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = IORING_OP_READ_FIXED;
+	sqe.fd = pin[0];
+	sqe.addr = (uintptr_t)a + AREA / 2;
+	sqe.len = PIN_CHUNK;
+	if (!uring_run(u, &sqe, &res))
+		return 0;
+	if (res != (int)PIN_CHUNK) {
+		diag("pins: READ_FIXED into the pinned pages: %d", res);
+		return 0;
+	}
+	for (i = 0; i < 3; i++) {
+		memset(&sqe, 0, sizeof(sqe));
+		sqe.opcode = IORING_OP_WRITE_FIXED;
+		sqe.fd = pout[1];
+		sqe.addr = (uintptr_t)a + offs[i];
+		sqe.len = PIN_CHUNK;
+		if (!uring_run(u, &sqe, &res))
+			return 0;
+		if (res != (int)PIN_CHUNK) {
+			diag("pins: WRITE_FIXED from offset %#lx: %d", offs[i], res);
+			return 0;
+		}
+		if (read(pout[0], out[i], PIN_CHUNK) != (ssize_t)PIN_CHUNK)
+			return uring_fail("pipe read");
+		/* The area was filled from its start: index from there. */
+		if (seeds[i] == 11 && offs[i]) {
+			unsigned long j, w = offs[i] / sizeof(long);
+
+			for (j = 0; j < PIN_CHUNK / sizeof(long); j++)
+				if (out[i][j] != pattern(w + j, 11))
+					break;
+			if (j < PIN_CHUNK / sizeof(long)) {
+				diag("pins: word %lu at offset %#lx changed", j, offs[i]);
+				return 0;
+			}
+		} else if (check(out[i], PIN_CHUNK, seeds[i]) >= 0) {
+			diag("pins: wrong data from offset %#lx", offs[i]);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* The grandchild: wait to be reparented, drop kcov, check, do the I/O. */
+static int pin_grandchild(struct uring *u, char *a, int kfd, pid_t child,
+			  const struct snap *base)
+{
+	struct snap now;
+	int try;
+
+	while (getppid() == child)
+		usleep(10 * 1000);
+	close(kfd);
+	munmap(a, AREA);
+	for (try = 0; try < RETRIES; try++) {
+		usleep(200 * 1000);
+		snapshot(&now);
+		if (now.nr_vmalloc - base->nr_vmalloc < (long)AREA_PAGES / 2)
+			break;
+	}
+	diag("pins only: nr_vmalloc %+ld pages, MemFree %+ld kB",
+	     now.nr_vmalloc - base->nr_vmalloc, now.memfree_kb - base->memfree_kb);
+	if (try == RETRIES) {
+		diag("pins: the area was not vfree()d");
+		return 0;
+	}
+	if (base->memfree_kb - now.memfree_kb < (long)(AREA / 2 / 1024)) {
+		diag("pins: the pinned pages were freed");
+		return 0;
+	}
+	return pin_io(u, a);
+}
+
+static void test_longterm_pin(void)
+{
+	int status, ok = 0, reaped = 0, gc_ok = -1;
+	struct snap base;
+	pid_t pid;
+
+	snapshot(&base);
+	pid = fork();
+	if (pid == 0) {
+		struct iovec iov;
+		struct uring u;
+		int kfd, res;
+		char *a;
+		pid_t gc, me = getpid();
+
+		a = kcov_map(AREA, &kfd);
+		if (!a)
+			_exit(20);
+		fill(a, AREA, 11);
+		if (!uring_open(&u))
+			_exit(21);
+		iov.iov_base = a;
+		iov.iov_len = AREA;
+		res = syscall(__NR_io_uring_register, u.fd,
+			      IORING_REGISTER_BUFFERS, &iov, 1);
+		if (res) {
+			uring_fail("register the kcov area as a fixed buffer");
+			_exit(22);
+		}
+		gc = fork();
+		if (gc == 0)
+			_exit(pin_grandchild(&u, a, kfd, me, &base) ? 30 : 31);
+		close(kfd);
+		munmap(a, AREA);
+		_exit(gc > 0 ? 0 : 23);
+	}
+	while (reaped < 2 && pid > 0) {
+		pid_t w = wait(&status);
+
+		if (w < 0)
+			break;
+		if (!WIFEXITED(status)) {
+			diag("pins: process %d died (status %#x)", w, status);
+			continue;
+		}
+		if (w == pid) {
+			reaped++;
+			if (WEXITSTATUS(status)) {
+				diag("pins: child exit %d", WEXITSTATUS(status));
+				break;
+			}
+		} else if (WEXITSTATUS(status) >= 30) {
+			reaped++;
+			gc_ok = WEXITSTATUS(status) == 30;
+		}
+	}
+	if (gc_ok == 1 && released("pinned area, everyone exited", NULL, 0, &base))
+		ok = 1;
+	result(ok, "FOLL_LONGTERM pins (io_uring fixed buffer) outlive fork, exit, munmap and vfree()");
+}
+
 int main(void)
 {
 	int fd;
@@ -1207,6 +1415,7 @@ int main(void)
 	test_gup_pipe();
 	test_io_uring();
 	test_io_uring_race();
+	test_longterm_pin();
 	guest_done();
 	return 0;
 }
