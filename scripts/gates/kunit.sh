@@ -21,12 +21,19 @@
 # (kunit-x86_64-kcsan): configs/debug*.config without their KASAN lines,
 # plus configs/kcsan.config.  UML has no KCSAN.  Any KCSAN report fails
 # the run like any other report.
+# KUNIT_TIMEOUT=<seconds> limits the test run of each kernel (default
+# 1200; the build is not counted).  make mutate sets 300: a mutant that
+# oopses with a lock held hangs the rest of its run until the limit.
 
 set -eu
 . "$(dirname "$0")/../lib/common.sh"
 
 ARCHES="um x86_64 x86_64-mm"
 kcsan=${KCSAN:-0}
+timeout=${KUNIT_TIMEOUT:-1200}
+case $timeout in
+'' | *[!0-9]* | 0) die "KUNIT_TIMEOUT=$timeout: not a number of seconds" ;;
+esac
 case $kcsan in
 0) arches=${ARCH:-$ARCHES} ;;
 1)
@@ -92,7 +99,7 @@ for a in $arches; do
 	[ "$kcsan" = 0 ] || sfx=-kcsan
 	bdir=$BUILDDIR/kunit-$a$sfx
 	mkdir -p "$bdir"
-	set -- --build_dir="$bdir" --jobs="$(nproc)" --timeout=1200 \
+	set -- --build_dir="$bdir" --jobs="$(nproc)" --timeout="$timeout" \
 		--make_options="CC=$cc" --make_options="HOSTCC=$cc" \
 		--json="$results/kunit-$a$sfx.json"
 	qemu_extra=
