@@ -825,6 +825,42 @@ out:
 }
 
 /*
+ * Wait for child @pid and then for its grandchild, reparented to us (pid
+ * 1), which exits with 30 when its checks passed and 31 or more when not
+ * (@codes says what those mean).  1 if the child exited with 0 and the
+ * grandchild with 30, else 0.
+ */
+static int reap_family(const char *what, pid_t pid, const char *codes)
+{
+	int status, reaped = 0, gc_ok = 0;
+
+	while (reaped < 2 && pid > 0) {
+		pid_t w = wait(&status);
+
+		if (w < 0)
+			break;
+		if (!WIFEXITED(status)) {
+			diag("%s: process %d died (status %#x)", what, w, status);
+			continue;
+		}
+		if (w == pid) {
+			reaped++;
+			if (WEXITSTATUS(status)) {
+				diag("%s: child exit %d", what, WEXITSTATUS(status));
+				break;
+			}
+		} else if (WEXITSTATUS(status) >= 30) {
+			reaped++;
+			gc_ok = WEXITSTATUS(status) == 30;
+			if (!gc_ok)
+				diag("%s: grandchild exit %d (%s)", what,
+				     WEXITSTATUS(status), codes);
+		}
+	}
+	return gc_ok;
+}
+
+/*
  * 8: pages that GUP took from the mapping outlive the fd, the mapping,
  * the set and the process that mapped them.  A child maps the area and
  * vmsplice()s PIPE_PAGES of it into a pipe, which takes a reference on
@@ -839,7 +875,7 @@ out:
 
 static void test_gup_pipe(void)
 {
-	int status, ok = 0, reaped = 0, gc_ok = -1;
+	int ok = 0, gc_ok;
 	struct snap base;
 	pid_t pid;
 
@@ -884,30 +920,8 @@ static void test_gup_pipe(void)
 		}
 		_exit(gc > 0 ? 0 : 23);
 	}
-	/* The child and then the grandchild, reparented to us (pid 1). */
-	while (reaped < 2 && pid > 0) {
-		pid_t w = wait(&status);
-
-		if (w < 0)
-			break;
-		if (!WIFEXITED(status)) {
-			diag("gup pipe: process %d died (status %#x)", w, status);
-			continue;
-		}
-		if (w == pid) {
-			reaped++;
-			if (WEXITSTATUS(status)) {
-				diag("gup pipe: child exit %d", WEXITSTATUS(status));
-				break;
-			}
-		} else if (WEXITSTATUS(status) >= 30) {
-			reaped++;
-			gc_ok = WEXITSTATUS(status) == 30;
-			if (!gc_ok)
-				diag("gup pipe: grandchild exit %d (31: short read, 32: wrong data)",
-				     WEXITSTATUS(status));
-		}
-	}
+	gc_ok = reap_family("gup pipe", pid,
+			    "31: short read, 32: wrong data");
 	if (gc_ok == 1 && released("pipe read, everyone exited", NULL, 0, &base))
 		ok = 1;
 	result(ok, "vmsplice'd pages outlive close(fd), munmap and exit of the mapper");
@@ -1333,7 +1347,7 @@ static int pin_grandchild(struct uring *u, char *a, int kfd, pid_t child,
 
 static void test_longterm_pin(void)
 {
-	int status, ok = 0, reaped = 0, gc_ok = -1;
+	int ok = 0, gc_ok;
 	struct snap base;
 	pid_t pid;
 
@@ -1367,26 +1381,7 @@ static void test_longterm_pin(void)
 		munmap(a, AREA);
 		_exit(gc > 0 ? 0 : 23);
 	}
-	while (reaped < 2 && pid > 0) {
-		pid_t w = wait(&status);
-
-		if (w < 0)
-			break;
-		if (!WIFEXITED(status)) {
-			diag("pins: process %d died (status %#x)", w, status);
-			continue;
-		}
-		if (w == pid) {
-			reaped++;
-			if (WEXITSTATUS(status)) {
-				diag("pins: child exit %d", WEXITSTATUS(status));
-				break;
-			}
-		} else if (WEXITSTATUS(status) >= 30) {
-			reaped++;
-			gc_ok = WEXITSTATUS(status) == 30;
-		}
-	}
+	gc_ok = reap_family("pins", pid, "31: the diagnostics above");
 	if (gc_ok == 1 && released("pinned area, everyone exited", NULL, 0, &base))
 		ok = 1;
 	result(ok, "FOLL_LONGTERM pins (io_uring fixed buffer) outlive fork, exit, munmap and vfree()");
