@@ -138,25 +138,10 @@ list=$initdir/list
 	printf '%s\n' 'dir /dev 0755 0 0' 'nod /dev/console 0600 0 0 c 5 1' \
 		'dir /proc 0755 0 0' 'dir /sys 0755 0 0' 'dir /mnt 0755 0 0' \
 		'dir /etc 0755 0 0' 'slink /etc/mtab /proc/self/mounts 0777 0 0' \
-		'dir /sbin 0755 0 0' "file /init $initdir/init 0755 0 0" \
-		"file /sbin/mke2fs $mke2fs 0755 0 0"
+		"file /init $initdir/init 0755 0 0"
 	[ ! -f /etc/mke2fs.conf ] ||
 		echo 'file /etc/mke2fs.conf /etc/mke2fs.conf 0644 0 0'
-	# "name => /path (addr)" and "/path (addr)"; gen_init_cpio reads
-	# through symlinks, so each library lands under the name ld.so uses.
-	libs=$(ldd "$mke2fs" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
-	[ -n "$libs" ] || die "ldd $mke2fs lists no library"
-	for l in $libs; do
-		d=${l%/*}
-		while [ -n "$d" ]; do
-			echo "dir $d 0755 0 0"
-			d=${d%/*}
-		done
-	done | sort -u
-	for l in $libs; do
-		[ -f "$l" ] || die "$l (from ldd $mke2fs) is missing"
-		echo "file $l $l 0755 0 0"
-	done
+	cpio_binaries /sbin/mke2fs "$mke2fs"
 } >"$list"
 initramfs=$bdir/fsdax-initramfs.cpio
 "$initdir/gen_init_cpio" "$list" >"$initramfs" || die "cannot make $initramfs"

@@ -15,6 +15,38 @@ set -eu
 
 # Objects per part and arch: objs_<arch>_part<N>.  Only the parts in the
 # series file are built.
+# Part 1: the files the bvec_page() conversion and the page-less patches
+# touch, with CONFIG_BLK_PAGELESS: every x86 one (the KUnit kernels build
+# the block core only), the s390 block drivers, and the block core and
+# bvec users on arm64 and riscv.
+objs_x86_64_part1='block/bio-integrity.o block/bio.o block/blk-core.o
+	block/blk-crypto-fallback.o block/blk-crypto.o block/blk-integrity.o
+	block/blk-map.o block/blk-merge.o
+	drivers/accel/habanalabs/common/hldio.o drivers/block/aoe/aoecmd.o
+	drivers/block/brd.o drivers/block/drbd/drbd_bitmap.o
+	drivers/block/drbd/drbd_main.o drivers/block/null_blk/main.o
+	drivers/block/rbd.o drivers/block/ublk_drv.o drivers/block/zloop.o
+	drivers/block/zram/zram_drv.o drivers/infiniband/core/rw.o
+	drivers/md/bcache/btree.o drivers/md/bcache/util.o drivers/md/dm-crypt.o
+	drivers/md/dm-ebs-target.o drivers/md/dm-integrity.o
+	drivers/md/dm-log-writes.o drivers/md/dm-writecache.o drivers/md/raid5.o
+	drivers/mtd/mtd_blkdevs.o drivers/mtd/ubi/block.o drivers/nvdimm/btt.o
+	drivers/nvdimm/pmem.o drivers/nvme/host/core.o drivers/nvme/host/pci.o
+	drivers/nvme/host/tcp.o drivers/scsi/sd.o drivers/xen/biomerge.o
+	fs/btrfs/compression.o fs/ceph/file.o fs/erofs/zdata.o
+	fs/fuse/dev_uring.o fs/gfs2/lops.o fs/netfs/iterator.o
+	fs/netfs/objects.o fs/netfs/read_collect.o
+	fs/smb/smbdirect/connection.o fs/splice.o io_uring/net.o io_uring/rsrc.o
+	lib/iov_iter.o lib/scatterlist.o mm/page_io.o mm/pageless.o
+	net/ceph/messenger.o net/ceph/messenger_v2.o net/core/skbuff.o
+	net/sunrpc/svcsock.o net/sunrpc/xprtsock.o'
+objs_s390_part1='drivers/s390/block/dasd_eckd.o drivers/s390/block/dasd_fba.o
+	drivers/s390/block/scm_blk.o block/bio.o
+	block/blk-merge.o lib/iov_iter.o mm/pageless.o'
+objs_arm64_part1='block/bio.o block/blk-merge.o block/blk-core.o
+	lib/iov_iter.o mm/pageless.o net/core/skbuff.o'
+objs_riscv_part1='block/bio.o block/blk-merge.o lib/iov_iter.o
+	mm/pageless.o'
 # Part 2: the users of vm_struct's pages on other arches (pageattr with
 # rodata_full, hardware tag-based KASAN, DMA remap, dma-iommu,
 # dma-debug, fork's vmapped stacks) and scamem itself.

@@ -124,6 +124,52 @@ make_initramfs() {
 	rm -rf "$_mi_tmp"
 }
 
+# cpio_binaries <guest path> <host binary> [<guest path> <host binary>...]:
+# the gen_init_cpio lines that put each host binary into an initramfs at
+# its guest path, with the shared libraries ldd lists for it at their own
+# paths, directories first, each directory and library once.
+# gen_init_cpio reads through symlinks, so a library lands under the
+# name ld.so looks for.  Dies when a binary or a library is missing.
+cpio_binaries() {
+	_cb_files=
+	_cb_libs=
+	while [ $# -ge 2 ]; do
+		[ -x "$2" ] || die "$2 is missing or not executable"
+		_cb_files="$_cb_files$1 $2
+"
+		# "name => /path (addr)" and "/path (addr)".
+		_cb_l=$(ldd "$2" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+			$1 ~ /^\// { print $1 }') || _cb_l=
+		[ -n "$_cb_l" ] || die "ldd $2 lists no library"
+		_cb_libs="$_cb_libs$_cb_l
+"
+		shift 2
+	done
+	[ $# = 0 ] || die "cpio_binaries: a guest path without a binary"
+	_cb_libs=$(printf '%s' "$_cb_libs" | sed '/^$/d' | sort -u)
+	for _cb_l in $_cb_libs; do
+		[ -f "$_cb_l" ] || die "$_cb_l (from ldd) is missing"
+	done
+	{
+		printf '%s' "$_cb_files" | while read -r _cb_g _cb_h; do
+			echo "$_cb_g"
+		done
+		printf '%s\n' "$_cb_libs"
+	} | while read -r _cb_p; do
+		_cb_d=${_cb_p%/*}
+		while [ -n "$_cb_d" ]; do
+			echo "dir $_cb_d 0755 0 0"
+			_cb_d=${_cb_d%/*}
+		done
+	done | LC_ALL=C sort -u
+	printf '%s' "$_cb_files" | while read -r _cb_g _cb_h; do
+		echo "file $_cb_g $_cb_h 0755 0 0"
+	done
+	for _cb_l in $_cb_libs; do
+		echo "file $_cb_l $_cb_l 0755 0 0"
+	done
+}
+
 # The base tree the static and docs gates compare with.
 BASEWT=$WORKDIR/base-tree
 

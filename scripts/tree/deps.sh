@@ -14,10 +14,11 @@ set -eu
 # clang-19/lld-19: cross-compile checks (7.3 needs LLVM 17 or later; s390
 # links with GNU binutils).  python3-sphinx: the htmldocs gate.  sparse is
 # built from source below: bookworm's 0.6.4 cannot parse 7.3's headers.
+# fio, dmsetup: the guest of scripts/bench/pageless-writecache.sh.
 PKGS="build-essential bc bison flex libelf-dev libssl-dev python3
       qemu-system-x86 git b4 coccinelle ccache dwarves clang lld llvm
       clang-19 lld-19 llvm-19 binutils-s390x-linux-gnu python3-sphinx
-      cpio kmod rsync xz-utils"
+      cpio kmod rsync xz-utils fio dmsetup"
 
 missing=
 for p in $PKGS; do
