@@ -4,11 +4,11 @@
  * in QEMU: dm-writecache in pmem mode ("p"), its cache /dev/pmem0 (the
  * raw namespace of the legacy pmem region that memmap=<size>!<start>
  * creates), its origin /dev/nvme0n1 (QEMU's emulated NVMe disk, a fresh
- * all-zero image each boot).  Debian's dmsetup and fio, with their
+ * all-zero image each boot) or the disk pwc.origin= names (ram0: brd).  Debian's dmsetup and fio, with their
  * libraries, are in the initramfs.
  *
  *  1. boot: /proc/meminfo and /proc/vmstat figures; /dev/pmem0 and
- *     /dev/nvme0n1 must exist; queue/dax of pmem0 is reported.
+ *     the origin must exist; queue/dax of pmem0 is reported.
  *  2. memmap: the namespace is unbound from nd_pmem and bound again; the
  *     nr_memmap_pages and MemFree differences are its memmap.  What is
  *     expected follows pwc.memmap= on the kernel command line: "eager"
@@ -23,7 +23,9 @@
  *     judged.  Then force_raw is cleared and the memmap must come back.
  *  3. create: the first 4 KiB of pmem0 are zeroed (a new cache) and
  *     "dmsetup create wc" loads "writecache p /dev/nvme0n1 /dev/pmem0
- *     4096 0" over the whole origin.
+ *     4096 0" over the whole origin.  With pwc.refuse=1 the origin cannot
+ *     take page-less writeback (nvme-pci under swiotlb=force): the create
+ *     must fail, and the run goes on at step 12.
  *  4. fio-a: random 4 KiB writes with crc32c verification headers over
  *     pwc.a percent of the cache's size (default 10), read back and
  *     checked through /dev/mapper/wc.  Below the default watermarks
@@ -40,13 +42,16 @@
  *     writes.
  *  8. flush-b: as flush-a.
  *  9. remove: "dmsetup remove wc".
- * 10. origin: both fio jobs again with --verify_only on /dev/nvme0n1: the
+ * 10. origin: both fio jobs again with --verify_only on the origin: the
  *     data must have reached the origin.
  * 11. teardown (only with pwc.teardown=1 on the command line): wc is
  *     loaded again over the clean cache, the namespace is unbound while
  *     wc holds it, and what follows is recorded: the unbind's result,
  *     dmsetup status, a read and a write through wc, the flush message,
- *     dmsetup remove, the bind.
+ *     dmsetup remove, the bind.  With pwc.memmap=none (the namespace has
+ *     no struct pages and wc holds its page-less range) it is checked
+ *     instead: the unbind must wait until "dmsetup remove", wc must stay
+ *     readable meanwhile, and the namespace must bind again.
  * 12. dma-api: /sys/kernel/debug/dma-api/error_count must be 0.
  *
  * Output: "pwc: result <point> <key>=<value>..." figures, "pwc: status
@@ -66,10 +71,9 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "guest.h"
+#include "bench-guest.h"
 
 #define PMEM		"/dev/pmem0"
-#define ORIGIN		"/dev/nvme0n1"
 #define WC_NAME		"wc"
 #define WC_DEV		"/dev/mapper/" WC_NAME
 #define DMSETUP		"/sbin/dmsetup"
@@ -80,122 +84,20 @@
 #define PAGE		4096L
 #define SECTOR		512L
 
-static int kmsg_fd = -1;
 static char ns_name[256];
+static char origin_name[32] = "nvme0n1";	/* pwc.origin= */
+static char origin[64] = "/dev/nvme0n1";
 static long pmem_bytes, origin_bytes;
-static int failures;		/* every failed check */
 static int step_base;		/* failures when the step began */
 
 /* The command line's pwc.* options. */
 static char opt_memmap[16] = "eager";
 static int opt_teardown;
 static int opt_force_raw;
+static int opt_refuse;
 static int opt_raw_probe = 1;
 static int opt_a = 10, opt_b = 10;
 static int opt_high = 45, opt_low = 40;
-
-static void say(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	int n;
-
-	n = snprintf(line, sizeof(line), "pwc: ");
-	va_start(ap, fmt);
-	n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-	va_end(ap);
-	if (n >= (int)sizeof(line) - 1)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	/* One write per line: kernel messages do not split it. */
-	if (write(1, line, n) < 0)
-		return;
-}
-
-#define fail(fmt, ...)	do {					\
-	say("FAIL " fmt, ##__VA_ARGS__);			\
-	failures++;						\
-} while (0)
-
-static double now_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Copy the /dev/kmsg records that arrived since the last call. */
-static void drain_kmsg(void)
-{
-	char rec[8192];
-	ssize_t n;
-
-	if (kmsg_fd < 0)
-		return;
-	for (;;) {
-		char *text;
-
-		n = read(kmsg_fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;
-		if (n <= 0)
-			break;
-		rec[n] = '\0';
-		text = strchr(rec, ';');
-		if (!text)
-			continue;
-		text++;
-		text[strcspn(text, "\n")] = '\0';
-		say("kmsg<%d>: %s", atoi(rec) & 7, text);
-	}
-}
-
-static int read_str(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-static void setup(void)
-{
-	int fd;
-
-	mkdir("/dev", 0755);
-	mkdir("/proc", 0755);
-	mkdir("/sys", 0755);
-	mkdir("/tmp", 01777);
-	if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) && errno != EBUSY)
-		perror("mount /dev");
-	fd = open("/dev/console", O_RDWR | O_NOCTTY);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-	if (write(1, "\n", 1) < 0)
-		return;
-	if (mount("proc", "/proc", "proc", 0, NULL))
-		fail("mount /proc: %s", strerror(errno));
-	if (mount("sysfs", "/sys", "sysfs", 0, NULL))
-		fail("mount /sys: %s", strerror(errno));
-	if (mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
-		fail("mount debugfs: %s", strerror(errno));
-	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-}
 
 /* pwc.memmap=, pwc.teardown=, pwc.a=, pwc.b= from /proc/cmdline. */
 static void parse_cmdline(void)
@@ -214,6 +116,11 @@ static void parse_cmdline(void)
 			opt_teardown = atoi(tok + 13);
 		else if (!strncmp(tok, "pwc.force_raw=", 14))
 			opt_force_raw = atoi(tok + 14);
+		else if (!strncmp(tok, "pwc.origin=", 11))
+			snprintf(origin_name, sizeof(origin_name), "%s",
+				 tok + 11);
+		else if (!strncmp(tok, "pwc.refuse=", 11))
+			opt_refuse = atoi(tok + 11);
 		else if (!strncmp(tok, "pwc.raw_probe=", 14))
 			opt_raw_probe = atoi(tok + 14);
 		else if (!strncmp(tok, "pwc.a=", 6))
@@ -225,6 +132,11 @@ static void parse_cmdline(void)
 		else if (!strncmp(tok, "pwc.low=", 8))
 			opt_low = atoi(tok + 8);
 	}
+	if (!origin_name[0] ||
+	    strspn(origin_name, "abcdefghijklmnopqrstuvwxyz0123456789") !=
+	    strlen(origin_name))
+		fail("pwc.origin=%s: a block device name", origin_name);
+	snprintf(origin, sizeof(origin), "/dev/%s", origin_name);
 	if (strcmp(opt_memmap, "eager") && strcmp(opt_memmap, "none") &&
 	    strcmp(opt_memmap, "any"))
 		fail("pwc.memmap=%s: eager, none or any", opt_memmap);
@@ -234,9 +146,9 @@ static void parse_cmdline(void)
 	if (opt_low < 0 || opt_high > 100 || opt_low > opt_high)
 		fail("pwc.high=%d pwc.low=%d: 0 <= low <= high <= 100",
 		     opt_high, opt_low);
-	say("options: pwc.memmap=%s pwc.force_raw=%d pwc.raw_probe=%d pwc.teardown=%d pwc.a=%d pwc.b=%d pwc.high=%d pwc.low=%d",
-	    opt_memmap, opt_force_raw, opt_raw_probe, opt_teardown, opt_a,
-	    opt_b, opt_high, opt_low);
+	say("options: pwc.memmap=%s pwc.force_raw=%d pwc.raw_probe=%d pwc.origin=%s pwc.refuse=%d pwc.teardown=%d pwc.a=%d pwc.b=%d pwc.high=%d pwc.low=%d",
+	    opt_memmap, opt_force_raw, opt_raw_probe, origin_name, opt_refuse,
+	    opt_teardown, opt_a, opt_b, opt_high, opt_low);
 }
 
 struct figures {
@@ -387,7 +299,7 @@ static int find_devices(void)
 	char link[256], val[64], *p;
 	ssize_t n;
 
-	if (wait_path(PMEM, 1, 10) || wait_path(ORIGIN, 1, 60))
+	if (wait_path(PMEM, 1, 10) || wait_path(origin, 1, 60))
 		return -1;
 	n = readlink("/sys/block/pmem0/device", link, sizeof(link) - 1);
 	if (n <= 0) {
@@ -398,7 +310,7 @@ static int find_devices(void)
 	p = strrchr(link, '/');
 	snprintf(ns_name, sizeof(ns_name), "%s", p ? p + 1 : link);
 	pmem_bytes = block_bytes("pmem0");
-	origin_bytes = block_bytes("nvme0n1");
+	origin_bytes = block_bytes(origin_name);
 	if (pmem_bytes <= 0 || origin_bytes <= 0)
 		return -1;
 	if (read_str("/sys/block/pmem0/queue/dax", val, sizeof(val)))
@@ -407,7 +319,7 @@ static int find_devices(void)
 	    ns_name, pmem_bytes, pmem_bytes / PAGE, val);
 	if (!read_str("/sys/block/pmem0/dax/write_cache", val, sizeof(val)))
 		say("pmem0: dax/write_cache %s", val);
-	say("nvme0n1: %ld bytes (%ld sectors)", origin_bytes,
+	say("origin: %s, %ld bytes (%ld sectors)", origin, origin_bytes,
 	    origin_bytes / SECTOR);
 	return 0;
 }
@@ -733,6 +645,24 @@ static void write_after_unbind(const struct fio_job *a)
 		    WEXITSTATUS(status) == 1 ? "I/O error" : "no device");
 }
 
+/* A read of 4 KiB through wc at @off, O_DIRECT; 0 if it returned them. */
+static int read_through_wc(long off)
+{
+	void *p = NULL;
+	ssize_t n = -1;
+	int fd;
+
+	fd = open(WC_DEV, O_RDONLY | O_DIRECT);
+	if (fd < 0)
+		return -1;
+	if (!posix_memalign(&p, PAGE, PAGE)) {
+		n = pread(fd, p, PAGE, off);
+		free(p);
+	}
+	close(fd);
+	return n == PAGE ? 0 : -1;
+}
+
 /* Step 11, optional: unbind the namespace under a loaded writecache. */
 static void teardown(const struct fio_job *a)
 {
@@ -740,7 +670,7 @@ static void teardown(const struct fio_job *a)
 	char *remove[] = { DMSETUP, "remove", WC_NAME, NULL };
 	char *flush[] = { DMSETUP, "message", WC_NAME, "0", "flush", NULL };
 	struct wc_status s;
-	int fd, ret, rc;
+	int ret, rc;
 
 	/* The cache is clean and its superblock valid: wc loads it. */
 	if (dm_create() || dm_status("teardown-created", &s))
@@ -756,19 +686,8 @@ static void teardown(const struct fio_job *a)
 	record("teardown-unbound", NULL);
 	rc = run("dmsetup status", status);
 	say("teardown: dmsetup status exited with %d", rc);
-	fd = open(WC_DEV, O_RDONLY | O_DIRECT);
-	if (fd >= 0) {
-		void *p = NULL;
-
-		if (!posix_memalign(&p, PAGE, PAGE)) {
-			ssize_t n = pread(fd, p, PAGE, a->off);
-
-			say("teardown: read through wc: %s",
-			    n == PAGE ? "ok" : strerror(errno));
-			free(p);
-		}
-		close(fd);
-	}
+	say("teardown: read through wc: %s",
+	    read_through_wc(a->off) ? strerror(errno) : "ok");
 	write_after_unbind(a);
 	rc = run("dmsetup flush", flush);
 	say("teardown: dmsetup message wc 0 flush exited with %d", rc);
@@ -785,6 +704,96 @@ static void teardown(const struct fio_job *a)
 	record("teardown-rebound", NULL);
 }
 
+/*
+ * Step 11 on a namespace without struct pages: wc holds its page-less
+ * range, so unbinding the namespace must wait for "dmsetup remove" and the
+ * cache must stay readable meanwhile (the memmap kernel unmaps it under
+ * wc).  The unbind runs in a child; /init checks that it is still waiting
+ * after 3 s, reads through wc, removes wc and checks that the unbind then
+ * finishes and the namespace can be bound again.
+ */
+static void teardown_pageless(const struct fio_job *a)
+{
+	char *remove[] = { DMSETUP, "remove", WC_NAME, NULL };
+	struct wc_status s;
+	int status = 0, i, rc;
+	pid_t pid;
+
+	if (dm_create() || dm_status("teardown-created", &s))
+		return;
+	record("teardown-loaded", NULL);
+	kmsg("pwc: unbinding the page-less namespace under dm-writecache\n");
+	pid = fork();
+	if (pid == 0)
+		_exit(write_file(ND_DRV "/unbind", ns_name) ? 1 : 0);
+	if (pid < 0) {
+		fail("teardown: fork: %s", strerror(errno));
+		return;
+	}
+	sleep(3);
+	if (waitpid(pid, &status, WNOHANG) == pid) {
+		fail("teardown: the unbind finished while wc held the range");
+		pid = 0;
+	} else {
+		say("teardown: the unbind waits while wc holds the range");
+	}
+	if (read_through_wc(a->off))
+		fail("teardown: read through wc during the unbind: %s",
+		     strerror(errno));
+	else
+		say("teardown: read through wc during the unbind: ok");
+	record("teardown-unbinding", NULL);
+	rc = run("dmsetup remove", remove);
+	if (rc)
+		fail("teardown: dmsetup remove wc exited with %d", rc);
+	for (i = 0; pid > 0 && i < 30; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		sleep(1);
+	}
+	if (pid > 0 && i == 30) {
+		fail("teardown: the unbind still waits 30 s after dmsetup remove");
+		return;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		fail("teardown: the unbind failed (status %#x)", status);
+	else if (pid > 0)
+		say("teardown: the unbind finished within %d s of dmsetup remove",
+		    i + 1);
+	drain_kmsg();
+	if (!access(PMEM, F_OK))
+		fail("teardown: %s still exists after the unbind", PMEM);
+	record("teardown-unbound", NULL);
+	if (ns_bind(1))
+		return;
+	record("teardown-rebound", NULL);
+}
+
+/*
+ * pwc.refuse=1: an origin that cannot take page-less bios (nvme-pci under
+ * swiotlb=force, say) must be refused when the table is loaded, with the
+ * reason in the kernel log, not fail at the first writeback.
+ */
+static void refused_create(void)
+{
+	char *argv[] = { DMSETUP, "create", WC_NAME, "--table", table_plain,
+			 NULL };
+	int rc;
+
+	if (zero_cache_start())
+		return;
+	rc = run("dmsetup create", argv);
+	drain_kmsg();
+	if (!rc) {
+		fail("create: dmsetup create succeeded on an origin that was to refuse");
+		dm_remove();
+		return;
+	}
+	say("create: refused as expected (dmsetup exited with %d)", rc);
+	if (!access(WC_DEV, F_OK))
+		fail("create: %s exists after the refusal", WC_DEV);
+}
+
 int main(void)
 {
 	struct fio_job a, b;
@@ -792,7 +801,7 @@ int main(void)
 	long used;
 	char val[64];
 
-	setup();
+	bench_setup("pwc", 1);
 	say("start");
 	parse_cmdline();
 
@@ -818,10 +827,10 @@ int main(void)
 	}
 	snprintf(table_plain, sizeof(table_plain),
 		 "0 %ld writecache p %s %s 4096 0", origin_bytes / SECTOR,
-		 ORIGIN, PMEM);
+		 origin, PMEM);
 	snprintf(table_wm, sizeof(table_wm),
 		 "0 %ld writecache p %s %s 4096 4 high_watermark %d low_watermark %d",
-		 origin_bytes / SECTOR, ORIGIN, PMEM, opt_high, opt_low);
+		 origin_bytes / SECTOR, origin, PMEM, opt_high, opt_low);
 
 	if (opt_force_raw) {
 		/* The whole run on the namespace without struct pages. */
@@ -845,6 +854,11 @@ int main(void)
 
 	step_begin("create");
 	say("table: %s", table_plain);
+	if (opt_refuse) {
+		refused_create();
+		step_end("create");
+		goto dma;
+	}
 	if (!zero_cache_start() && !dm_create())
 		dm_status("created", &s);
 	record("created", NULL);
@@ -899,17 +913,21 @@ int main(void)
 		goto out;
 
 	step_begin("origin");
-	if (!fio(&a, ORIGIN, 1))
-		fio(&b, ORIGIN, 1);
+	if (!fio(&a, origin, 1))
+		fio(&b, origin, 1);
 	if (step_end("origin"))
 		goto out;
 
 	if (opt_teardown) {
 		step_begin("teardown");
-		teardown(&a);
+		if (!strcmp(opt_memmap, "none"))
+			teardown_pageless(&a);
+		else
+			teardown(&a);
 		step_end("teardown");
 	}
 
+dma:
 	step_begin("dma-api");
 	if (read_str(DMA_ERRORS, val, sizeof(val)))
 		fail("no %s", DMA_ERRORS);

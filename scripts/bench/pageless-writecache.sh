@@ -18,11 +18,11 @@
 # flush message, reloads the table with other watermarks, removes it and
 # checks with fio that every block reached the NVMe disk.
 #
-# Today the raw namespace has struct pages (ZONE_DEVICE: an eager
-# MEMORY_DEVICE_FS_DAX memmap): that is the "memmap" column.  A run on the
-# page-less kernel changes PWC_REF and appends its parameter with
-# PWC_APPEND, e.g. PWC_APPEND="<its pmem option> pwc.memmap=none"
-# PWC_TAG=pageless PWC_NAME=pwc-pageless.
+# Without part 1 the raw namespace has struct pages (ZONE_DEVICE: an eager
+# MEMORY_DEVICE_FS_DAX memmap): that is the "memmap" column.  The page-less
+# run (part 1, CONFIG_BLK_PAGELESS=y, added when the ref has it) sets the
+# namespace's force_raw: PWC_APPEND="pwc.force_raw=1 pwc.memmap=none"
+# PWC_TAG=pageless.
 #
 # PWC_REF=<ref>         the kernel to build (default: series)
 # PWC_NAME=<name>       worktree $WORKDIR/<name>-src, build dir
@@ -38,8 +38,14 @@
 #                       lie in RAM above 4 GiB: PWC_START >= 4 and
 #                       PWC_START + PWC_SIZE <= PWC_MEM + 1 (pc) or
 #                       PWC_MEM + 2 (q35)
-# PWC_ORIGIN=<GiB>      size of the NVMe origin (default 2), a new sparse
+# PWC_ORIGIN=<GiB>      size of the origin (default 2), a new sparse
 #                       all-zero image each boot
+# PWC_ORIGIN_DEV=nvme|brd  the origin: QEMU's NVMe disk (nvme-pci, DMA)
+#                       or a brd RAM disk (/dev/ram0, CPU copies; then
+#                       PWC_ORIGIN defaults to 1)
+# PWC_REFUSE=1          the origin cannot take page-less bios (nvme with
+#                       swiotlb=force in PWC_APPEND): "dmsetup create"
+#                       must fail, and nothing else runs
 # PWC_FIO_A=<pct>       fio-a writes this share of the cache (default 10)
 # PWC_FIO_B=<pct>       fio-b, after the reload (default 10)
 # PWC_WM="<high> <low>" the watermarks of the reload (default "45 40");
@@ -68,7 +74,14 @@ tag=${PWC_TAG:-memmap}
 mem=${PWC_MEM:-4}
 pstart=${PWC_START:-4}
 psize=${PWC_SIZE:-1}
-origin=${PWC_ORIGIN:-2}
+origin_dev=${PWC_ORIGIN_DEV:-nvme}
+case $origin_dev in
+nvme) origin=${PWC_ORIGIN:-2} ;;
+brd) origin=${PWC_ORIGIN:-1} ;;
+*) die "PWC_ORIGIN_DEV=$origin_dev: nvme or brd" ;;
+esac
+refuse=${PWC_REFUSE:-0}
+case $refuse in 0 | 1) ;; *) die "PWC_REFUSE=$refuse: 0 or 1" ;; esac
 fio_a=${PWC_FIO_A:-10}
 fio_b=${PWC_FIO_B:-10}
 wm=${PWC_WM:-45 40}
@@ -134,9 +147,6 @@ bdir=$BUILDDIR/$name
 out=$WORKDIR/results/pageless-writecache-$tag
 sum=$WORKDIR/results/pageless-writecache-$tag.txt
 mkdir -p "$out" "$bdir"
-use_ccache
-# shellcheck disable=SC2154 # $ccache: set by use_ccache
-cc="${ccache}gcc"
 
 if [ -n "$relog" ]; then
 	log=$out/boot-again.log
@@ -144,38 +154,22 @@ if [ -n "$relog" ]; then
 	build_secs=- boot_secs=- rc=0 load=-
 	cmdline=$(sed -n 's/^pwc: kmsg<[0-9]>: Command line: //p' "$log" | head -1)
 else
-# The kernel.  Every line of the three fragments must have survived
-# olddefconfig (a dependency that is not met drops an option silently).
+# The kernel (build_guest_kernel: every line of the fragments must
+# survive olddefconfig).
 frags="$TOP/configs/debug.config $TOP/configs/debug-x86_64.config $TOP/configs/pageless-writecache.config"
 detached_worktree "$src" "$commit"
+# A kernel with part 1 builds the page-less path (nd_pmem registers raw
+# namespaces, dm-writecache writes back with bio_add_pfn()); the memmap
+# baseline, a ref without part 1, has no such option.
+if grep -q '^config BLK_PAGELESS$' "$src/block/Kconfig"; then
+	echo CONFIG_BLK_PAGELESS=y >"$bdir/pageless.config"
+	frags="$frags $bdir/pageless.config"
+fi
 need_space 8000
 t0=$(date +%s)
 info "building $(git -C "$src" log -1 --format='%h %s') in $bdir (log: $out/build.log)"
-k() {
-	nice -n 10 make -C "$src" O="$bdir" ARCH=x86_64 CC="$cc" HOSTCC="$cc" "$@"
-}
 # shellcheck disable=SC2086
-if ! {
-	k x86_64_defconfig &&
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$bdir" "$bdir/.config" $frags &&
-	k olddefconfig &&
-	k -j2 bzImage
-} >"$out/build.log" 2>&1; then
-	grep -E 'error|Error' "$out/build.log" | head -15 >&2
-	die "kernel build failed (log: $out/build.log)"
-fi
-# shellcheck disable=SC2086
-missing=$(cat $frags | sed -n 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1/p' |
-	while read -r opt; do
-		! grep -q "^$opt=" "$bdir/.config" || echo "$opt=(set)"
-	done
-	cat $frags | grep '^CONFIG_' | while read -r opt; do
-		grep -qx "$opt" "$bdir/.config" || echo "$opt"
-	done)
-# shellcheck disable=SC2086
-[ -z "$missing" ] || die "config lost in olddefconfig:" $missing
-kernel=$bdir/arch/x86/boot/bzImage
-[ -f "$kernel" ] || die "$kernel was not built"
+build_guest_kernel "$src" "$bdir" "$out/build.log" $frags
 build_secs=$(($(date +%s) - t0))
 info "kernel built in ${build_secs}s"
 
@@ -207,7 +201,15 @@ fi
 # on it can have been there before the run.
 img=$out/origin.img
 rm -f "$img"
-truncate -s "${origin}G" "$img" || die "cannot make $img"
+if [ "$origin_dev" = nvme ]; then
+	truncate -s "${origin}G" "$img" || die "cannot make $img"
+	disk_args="-drive file=$img,if=none,id=nv,format=raw,cache=unsafe -device nvme,serial=pagewise,drive=nv"
+else
+	# brd.rd_size is in KiB; its pages are allocated as fio writes.
+	append="brd.rd_nr=1 brd.rd_size=$((origin << 20)) pwc.origin=ram0${append:+ $append}"
+	disk_args=
+fi
+[ "$refuse" = 0 ] || append="pwc.refuse=1${append:+ $append}"
 
 # The boot.  memmap=<size>G!<start>G turns that RAM into an e820 type 12
 # (persistent) range.  "quiet": /init copies the kernel log from
@@ -218,12 +220,11 @@ info "booting: -machine $machine -m ${mem}G -smp $smp${qemu_extra:+ $qemu_extra}
 load=$(cut -d' ' -f1 /proc/loadavg)
 t0=$(date +%s)
 rc=0
-# shellcheck disable=SC2086 # $qemu_extra: several arguments
+# shellcheck disable=SC2086 # $disk_args, $qemu_extra: several arguments
 timeout -k 10 "$timeout" qemu-system-x86_64 \
 	-machine "$machine" -accel tcg,thread=multi -smp "$smp" -m "${mem}G" \
 	-nographic -no-reboot \
-	-drive "file=$img,if=none,id=nv,format=raw,cache=unsafe" \
-	-device nvme,serial=pagewise,drive=nv \
+	$disk_args \
 	-kernel "$kernel" -initrd "$initramfs" -append "$cmdline" \
 	$qemu_extra </dev/null >"$log" 2>&1 || rc=$?
 tr -d '\r' <"$log" >"$log.tmp" && mv "$log.tmp" "$log"
@@ -247,31 +248,18 @@ grep -q '^pwc: done' "$log" || problem "no 'pwc: done' line: the run did not com
 grep -q '^pwc: passed' "$log" || problem "no 'pwc: passed' line"
 fails=$(grep -c '^pwc: FAIL' "$log" || true)
 [ "$fails" = 0 ] || problem "$fails failed checks ('pwc: FAIL' lines)"
-# Kernel reports: oopses, WARN()s (DMA-API debug reports are WARN()s too),
-# KASAN, lockdep, sleeping in atomic, hung tasks; and any DMA-API line
-# but the two it prints at boot.
-reports='BUG:|WARNING:|KASAN|Oops|Call Trace|Kernel panic|general protection|possible circular|possible recursive|possible irq lock|sleeping function called|blocked for more than|UBSAN'
+reports=$KERNEL_REPORTS
 nrep=$(grep -cE "$reports" "$log" || true)
 [ "$nrep" = 0 ] || problem "$nrep lines with a kernel report ($reports)"
 dmarep='DMA-API:'
 ndma=$(grep 'DMA-API:' "$log" |
 	grep -cvE 'preallocated [0-9]+ debug entries|debugging enabled by kernel config' || true)
 [ "$ndma" = 0 ] || problem "$ndma DMA-API lines besides the two at boot"
-first=$(printf '0x%016x' $((pstart << 30)))
-last=$(printf '0x%016x' $((((pstart + psize) << 30) - 1)))
-# 7.3 prints "persistent RAM (type 12)" and "System RAM", older kernels
-# "persistent (type 12)" and "usable".
-grep -qE "user: \[mem $first-$last\] +persistent (RAM )?\(type 12\)" "$log" ||
-	problem "no e820 'user: [mem $first-$last] persistent RAM (type 12)' line"
-# QEMU's map, before memmap=: one RAM range must hold the pmem range.
-inram=$(sed -n 's/.*BIOS-e820: \[mem \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\] *\(usable\|System RAM\)$/\1 \2/p' "$log" |
-	while read -r s e; do
-		[ $((s)) -le $((first)) ] && [ $((e)) -ge $((last)) ] && echo yes
-	done)
-[ -n "$inram" ] || problem "the pmem range $first-$last is not usable RAM in QEMU's e820 map"
+e820=$(pmem_e820_problem "$log" "$pstart" "$psize")
+[ -z "$e820" ] || problem "$e820"
 
 {
-	echo "pageless-writecache ($tag): dm-writecache p on memmap=${psize}G!${pstart}G pmem, origin ${origin} GiB NVMe, QEMU TCG -machine $machine -smp $smp -m ${mem}G${qemu_extra:+ $qemu_extra}"
+	echo "pageless-writecache ($tag): dm-writecache p on memmap=${psize}G!${pstart}G pmem, origin ${origin} GiB $origin_dev, QEMU TCG -machine $machine -smp $smp -m ${mem}G${qemu_extra:+ $qemu_extra}"
 	if [ -n "$relog" ]; then
 		echo "kernel: (log of an earlier boot: $relog)"
 	else
@@ -282,7 +270,7 @@ inram=$(sed -n 's/.*BIOS-e820: \[mem \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\] *\(usable
 	echo "build ${build_secs}s (incremental if 0-60s), boot ${boot_secs}s, host load $load at start"
 	echo
 	sed -n 's/^pwc: \(options: .*\)/\1/p; s/^pwc: \(pmem0: .*\)/\1/p;
-		s/^pwc: \(nvme0n1: .*\)/\1/p; s/^pwc: \(table: .*\)/\1/p;
+		s/^pwc: \(origin: .*\)/\1/p; s/^pwc: \(create: .*\)/\1/p; s/^pwc: \(table: .*\)/\1/p;
 		s/^pwc: \(table after reload: .*\)/\1/p;
 		s/^pwc: \(fio-[ab]: .*\)/\1/p; s/^pwc: \(fio [ab] .*\)/\1/p;
 		s/^pwc: \(flush .*\)/\1/p; s/^pwc: \(status .*\)/\1/p;

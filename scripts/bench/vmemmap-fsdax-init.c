@@ -34,21 +34,12 @@
  */
 
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/reboot.h>
-#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+
+#include "bench-guest.h"
 
 #ifndef STATX_ATTR_DAX
 #define STATX_ATTR_DAX		0x00200000
@@ -70,148 +61,7 @@
 #define BIG_FILE	MNT "/big"
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-static int kmsg_fd = -1;
-static int failures;
 static char ns_name[256];
-
-static void say(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	int n;
-
-	n = snprintf(line, sizeof(line), "fsdax: ");
-	va_start(ap, fmt);
-	n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-	va_end(ap);
-	if (n >= (int)sizeof(line) - 1)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	/* One write per line: kernel messages do not split it. */
-	if (write(1, line, n) < 0)
-		return;
-}
-
-#define fail(fmt, ...)	do {					\
-	say("FAIL " fmt, ##__VA_ARGS__);			\
-	failures++;						\
-} while (0)
-
-static double now_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Copy the /dev/kmsg records that arrived since the last call. */
-static void drain_kmsg(void)
-{
-	char rec[8192];
-	ssize_t n;
-
-	if (kmsg_fd < 0)
-		return;
-	for (;;) {
-		char *text;
-
-		n = read(kmsg_fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;
-		if (n <= 0)
-			break;
-		rec[n] = '\0';
-		text = strchr(rec, ';');
-		if (!text)
-			continue;
-		text++;
-		text[strcspn(text, "\n")] = '\0';
-		say("kmsg<%d>: %s", atoi(rec) & 7, text);
-	}
-}
-
-static void setup(void)
-{
-	int fd;
-
-	mkdir("/dev", 0755);
-	mkdir("/proc", 0755);
-	mkdir("/sys", 0755);
-	mkdir(MNT, 0755);
-	if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) && errno != EBUSY)
-		perror("mount /dev");
-	fd = open("/dev/console", O_RDWR | O_NOCTTY);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-	if (write(1, "\n", 1) < 0)
-		return;
-	if (mount("proc", "/proc", "proc", 0, NULL))
-		fail("mount /proc: %s", strerror(errno));
-	if (mount("sysfs", "/sys", "sysfs", 0, NULL))
-		fail("mount /sys: %s", strerror(errno));
-	if (mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
-		say("note: no debugfs: %s", strerror(errno));
-	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-}
-
-static int read_str(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-static int write_str(const char *path, const char *s)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
-/* The value of "<key> <value>" or "<key>: <value> kB" in a /proc file. */
-static long proc_value(const char *path, const char *key)
-{
-	char line[256];
-	size_t len = strlen(key);
-	long val = -1;
-	FILE *f;
-
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, len) &&
-		    (line[len] == ' ' || line[len] == ':')) {
-			val = strtol(line + len + 1 + (line[len] == ':'),
-				     NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
 
 struct figures {
 	long mem_total;		/* kB */
@@ -236,11 +86,11 @@ static void record(const char *point, struct figures *fig)
 	int i;
 
 	drain_kmsg();
-	f.mem_total = proc_value("/proc/meminfo", "MemTotal");
-	f.mem_free = proc_value("/proc/meminfo", "MemFree");
-	f.page_tables = proc_value("/proc/meminfo", "PageTables");
-	f.memmap = proc_value("/proc/vmstat", "nr_memmap_pages");
-	f.memmap_boot = proc_value("/proc/vmstat", "nr_memmap_boot_pages");
+	f.mem_total = read_field("/proc/meminfo", "MemTotal");
+	f.mem_free = read_field("/proc/meminfo", "MemFree");
+	f.page_tables = read_field("/proc/meminfo", "PageTables");
+	f.memmap = read_field("/proc/vmstat", "nr_memmap_pages");
+	f.memmap_boot = read_field("/proc/vmstat", "nr_memmap_boot_pages");
 	extra[0] = '\0';
 	vm = fopen("/proc/vmstat", "r");
 	while (vm && fgets(line, sizeof(line), vm)) {
@@ -323,7 +173,7 @@ static void fill(unsigned char *buf, size_t len, uint64_t seed, uint64_t off)
 
 static unsigned char *buf, *want;
 
-static int write_file(const char *path, size_t size, uint64_t seed)
+static int write_pattern_file(const char *path, size_t size, uint64_t seed)
 {
 	size_t done = 0;
 	int fd;
@@ -488,7 +338,7 @@ static int wait_dev(int present)
 
 static int ns_bind(int bind)
 {
-	if (write_str(bind ? ND_DRV "/bind" : ND_DRV "/unbind", ns_name)) {
+	if (write_file(bind ? ND_DRV "/bind" : ND_DRV "/unbind", ns_name)) {
 		fail("%s %s: %s", bind ? "bind" : "unbind", ns_name,
 		     strerror(errno));
 		return -1;
@@ -560,7 +410,7 @@ static void test_file_io(void)
 	unsigned int i;
 
 	for (i = 0; i < NR_IO; i++) {
-		if (write_file(io_files[i].name, io_files[i].size,
+		if (write_pattern_file(io_files[i].name, io_files[i].size,
 			       io_files[i].seed))
 			continue;
 		check_dax(io_files[i].name);
@@ -645,7 +495,7 @@ static void test_mmap(void)
 	unsigned int i;
 
 	/* map-written: first written with write() and another pattern. */
-	write_file(w->name, w->size, w->seed + 100);
+	write_pattern_file(w->name, w->size, w->seed + 100);
 	for (i = 0; i < NR_MAP; i++)
 		map_write(&map_files[i], i == 2);
 	for (i = 0; i < NR_MAP; i++) {
@@ -750,7 +600,7 @@ static size_t make_big(void)
 	/* Three quarters of the free space, whole 2 MiB units. */
 	size = (size_t)sfs.f_bavail * sfs.f_bsize / 4 * 3 & ~(PMD - 1);
 	t0 = now_sec();
-	if (write_file(BIG_FILE, size, BIG_SEED) || check_dax(BIG_FILE))
+	if (write_pattern_file(BIG_FILE, size, BIG_SEED) || check_dax(BIG_FILE))
 		return 0;
 	say("big file %zu bytes (%zu pages) of %llu free, written in %.2fs",
 	    size, size / PAGE,
@@ -817,7 +667,8 @@ int main(void)
 	size_t big = 0;
 	double t0;
 
-	setup();
+	bench_setup("fsdax", 0);
+	mkdir(MNT, 0755);
 	say("start");
 	buf = malloc(BUF_SIZE);
 	want = malloc(BUF_SIZE);

@@ -79,9 +79,6 @@ bdir=$BUILDDIR/fsdax
 out=$WORKDIR/results/vmemmap-fsdax
 sum=$WORKDIR/results/vmemmap-fsdax.txt
 mkdir -p "$out" "$bdir"
-use_ccache
-# shellcheck disable=SC2154 # $ccache: set by use_ccache
-cc="${ccache}gcc"
 
 if [ -n "$relog" ]; then
 	log=$out/boot-again.log
@@ -89,38 +86,15 @@ if [ -n "$relog" ]; then
 	build_secs=- boot_secs=- rc=0 load=-
 	cmdline=$(sed -n 's/^fsdax: kmsg<[0-9]>: Command line: //p' "$log" | head -1)
 else
-# The kernel.  Every line of the three fragments must have survived
-# olddefconfig (a dependency that is not met drops an option silently).
+# The kernel (build_guest_kernel: every line of the fragments must
+# survive olddefconfig).
 frags="$TOP/configs/debug.config $TOP/configs/debug-x86_64.config $TOP/configs/fsdax.config"
 detached_worktree "$src" "$commit"
 need_space 8000
 t0=$(date +%s)
 info "building $(git -C "$src" log -1 --format='%h %s') in $bdir (log: $out/build.log)"
-k() {
-	nice -n 10 make -C "$src" O="$bdir" ARCH=x86_64 CC="$cc" HOSTCC="$cc" "$@"
-}
 # shellcheck disable=SC2086
-if ! {
-	k x86_64_defconfig &&
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$bdir" "$bdir/.config" $frags &&
-	k olddefconfig &&
-	k -j2 bzImage
-} >"$out/build.log" 2>&1; then
-	grep -E 'error|Error' "$out/build.log" | head -15 >&2
-	die "kernel build failed (log: $out/build.log)"
-fi
-# shellcheck disable=SC2086
-missing=$(cat $frags | sed -n 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1/p' |
-	while read -r opt; do
-		! grep -q "^$opt=" "$bdir/.config" || echo "$opt=(set)"
-	done
-	cat $frags | grep '^CONFIG_' | while read -r opt; do
-		grep -qx "$opt" "$bdir/.config" || echo "$opt"
-	done)
-# shellcheck disable=SC2086
-[ -z "$missing" ] || die "config lost in olddefconfig:" $missing
-kernel=$bdir/arch/x86/boot/bzImage
-[ -f "$kernel" ] || die "$kernel was not built"
+build_guest_kernel "$src" "$bdir" "$out/build.log" $frags
 build_secs=$(($(date +%s) - t0))
 info "kernel built in ${build_secs}s"
 
@@ -129,7 +103,7 @@ info "kernel built in ${build_secs}s"
 # takes /init alone).
 initdir=$bdir/fsdax-init
 mkdir -p "$initdir"
-gcc -static -O2 -Wall -o "$initdir/init" "$TOP/scripts/bench/vmemmap-fsdax-init.c" ||
+gcc -static -O2 -Wall -I "$TOP/scripts/gates/guest" -o "$initdir/init" "$TOP/scripts/bench/vmemmap-fsdax-init.c" ||
 	die "cannot build scripts/bench/vmemmap-fsdax-init.c (needs libc6-dev)"
 gcc -O2 -o "$initdir/gen_init_cpio" "$src/usr/gen_init_cpio.c" ||
 	die "cannot build $src/usr/gen_init_cpio.c"
@@ -183,21 +157,11 @@ fi
 grep -q '^fsdax: done' "$log" || problem "no 'fsdax: done' line: the run did not complete"
 fails=$(grep -c '^fsdax: FAIL' "$log" || true)
 [ "$fails" = 0 ] || problem "$fails failed checks ('fsdax: FAIL' lines)"
-reports='BUG:|WARNING:|KASAN|Oops|Call Trace|Kernel panic|possible circular|sleeping function called'
+reports=$KERNEL_REPORTS
 nrep=$(grep -cE "$reports" "$log" || true)
 [ "$nrep" = 0 ] || problem "$nrep lines with a kernel report ($reports)"
-first=$(printf '0x%016x' $((pstart << 30)))
-last=$(printf '0x%016x' $((((pstart + psize) << 30) - 1)))
-# 7.3 prints "persistent RAM (type 12)" and "System RAM", older kernels
-# "persistent (type 12)" and "usable".
-grep -qE "user: \[mem $first-$last\] +persistent (RAM )?\(type 12\)" "$log" ||
-	problem "no e820 'user: [mem $first-$last] persistent RAM (type 12)' line"
-# QEMU's map, before memmap=: one RAM range must hold the pmem range.
-inram=$(sed -n 's/.*BIOS-e820: \[mem \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\] *\(usable\|System RAM\)$/\1 \2/p' "$log" |
-	while read -r s e; do
-		[ $((s)) -le $((first)) ] && [ $((e)) -ge $((last)) ] && echo yes
-	done)
-[ -n "$inram" ] || problem "the pmem range $first-$last is not usable RAM in QEMU's e820 map"
+e820=$(pmem_e820_problem "$log" "$pstart" "$psize")
+[ -z "$e820" ] || problem "$e820"
 
 {
 	echo "vmemmap-fsdax: ext4 -o dax on memmap=${psize}G!${pstart}G pmem, QEMU TCG -smp $smp -m ${mem}G"

@@ -170,6 +170,72 @@ cpio_binaries() {
 	done
 }
 
+# build_guest_kernel <source> <build dir> <log> <fragment>...: an x86_64
+# bzImage of x86_64_defconfig with the fragments merged in
+# (merge_config.sh -m, then olddefconfig), built at -j2 under nice with
+# ccache when there is one.  Every line of the fragments must have
+# survived olddefconfig (a dependency that is not met drops an option
+# silently).  Sets $kernel; dies with the build's errors otherwise.  The
+# pmem benchmarks (vmemmap-fsdax.sh, pageless-writecache.sh) use it.
+build_guest_kernel() {
+	_bk_src=$1 _bk_bdir=$2 _bk_log=$3
+	shift 3
+	use_ccache
+	# shellcheck disable=SC2154 # $ccache: set by use_ccache
+	_bk_cc="${ccache}gcc"
+	if ! {
+		nice -n 10 make -C "$_bk_src" O="$_bk_bdir" ARCH=x86_64 \
+			CC="$_bk_cc" HOSTCC="$_bk_cc" x86_64_defconfig &&
+		"$_bk_src/scripts/kconfig/merge_config.sh" -m -O "$_bk_bdir" \
+			"$_bk_bdir/.config" "$@" &&
+		nice -n 10 make -C "$_bk_src" O="$_bk_bdir" ARCH=x86_64 \
+			CC="$_bk_cc" HOSTCC="$_bk_cc" olddefconfig &&
+		nice -n 10 make -C "$_bk_src" O="$_bk_bdir" ARCH=x86_64 \
+			CC="$_bk_cc" HOSTCC="$_bk_cc" -j2 bzImage
+	} >"$_bk_log" 2>&1; then
+		grep -E 'error|Error' "$_bk_log" | head -15 >&2
+		die "kernel build failed (log: $_bk_log)"
+	fi
+	_bk_missing=$(cat "$@" |
+		sed -n 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1/p' |
+		while read -r _bk_opt; do
+			! grep -q "^$_bk_opt=" "$_bk_bdir/.config" ||
+				echo "$_bk_opt=(set)"
+		done
+		cat "$@" | grep '^CONFIG_' | while read -r _bk_opt; do
+			grep -qx "$_bk_opt" "$_bk_bdir/.config" || echo "$_bk_opt"
+		done)
+	# shellcheck disable=SC2086
+	[ -z "$_bk_missing" ] || die "config lost in olddefconfig:" $_bk_missing
+	kernel=$_bk_bdir/arch/x86/boot/bzImage
+	[ -f "$kernel" ] || die "$kernel was not built"
+}
+
+# What counts as a kernel report in a guest's console log: oopses, WARN()s
+# (lockdep's "possible ..." reports and DMA-API debug reports are WARN()s
+# too), KASAN, sleeping in atomic, hung tasks, UBSAN.
+KERNEL_REPORTS='BUG:|WARNING:|KASAN|Oops|Call Trace|Kernel panic|general protection|possible circular|possible recursive|possible irq lock|sleeping function called|blocked for more than|UBSAN'
+
+# pmem_e820_problem <log> <start GiB> <size GiB>: prints what is wrong
+# with the memmap=<size>G!<start>G range in a guest's boot log, nothing
+# when it is right: the kernel's e820 map must have it as persistent RAM
+# (type 12), and QEMU's own map (BIOS-e820) must have it inside usable RAM.
+pmem_e820_problem() {
+	_pe_first=$(printf '0x%016x' $(($2 << 30)))
+	_pe_last=$(printf '0x%016x' $(((($2 + $3) << 30) - 1)))
+	# 7.3 prints "persistent RAM (type 12)" and "System RAM", older
+	# kernels "persistent (type 12)" and "usable".
+	grep -qE "user: \[mem $_pe_first-$_pe_last\] +persistent (RAM )?\(type 12\)" "$1" ||
+		echo "no e820 'user: [mem $_pe_first-$_pe_last] persistent RAM (type 12)' line"
+	_pe_inram=$(sed -n 's/.*BIOS-e820: \[mem \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\] *\(usable\|System RAM\)$/\1 \2/p' "$1" |
+		while read -r _pe_s _pe_e; do
+			[ $((_pe_s)) -le $((_pe_first)) ] &&
+				[ $((_pe_e)) -ge $((_pe_last)) ] && echo yes
+		done)
+	[ -n "$_pe_inram" ] ||
+		echo "the pmem range $_pe_first-$_pe_last is not usable RAM in QEMU's e820 map"
+}
+
 # The base tree the static and docs gates compare with.
 BASEWT=$WORKDIR/base-tree
 
