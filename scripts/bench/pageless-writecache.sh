@@ -272,7 +272,7 @@ e820=$(pmem_e820_problem "$log" "$pstart" "$psize")
 	sed -n 's/^pwc: \(options: .*\)/\1/p; s/^pwc: \(pmem0: .*\)/\1/p;
 		s/^pwc: \(origin: .*\)/\1/p; s/^pwc: \(create: .*\)/\1/p; s/^pwc: \(table: .*\)/\1/p;
 		s/^pwc: \(table after reload: .*\)/\1/p;
-		s/^pwc: \(fio-[ab]: .*\)/\1/p; s/^pwc: \(fio [ab] .*\)/\1/p;
+		s/^pwc: \(fio-[ab]: .*\)/\1/p; s/^pwc: \(fio [ab] [a-z]*: .*\)/\1/p;
 		s/^pwc: \(flush .*\)/\1/p; s/^pwc: \(status .*\)/\1/p;
 		s/^pwc: \(raw-probe: .*\)/\1/p; s/^pwc: \(teardown: .*\)/\1/p;
 		s/^pwc: \(dma-api: .*\)/\1/p; s/^pwc: \(note: .*\)/\1/p;
