@@ -103,23 +103,9 @@ static inline int read_str(const char *path, char *buf, size_t size)
  */
 static inline void bench_setup(const char *prefix, int need_debugfs)
 {
-	int fd;
-
 	say_prefix = prefix;
-	mkdir("/dev", 0755);
-	mkdir("/proc", 0755);
-	mkdir("/sys", 0755);
+	guest_console();
 	mkdir("/tmp", 01777);
-	if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) && errno != EBUSY)
-		perror("mount /dev");
-	fd = open("/dev/console", O_RDWR | O_NOCTTY);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
 	if (write(1, "\n", 1) < 0)
 		return;
 	if (mount("proc", "/proc", "proc", 0, NULL))

@@ -106,6 +106,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../gates/guest/guest.h"
 #include "plugin/pwcount.h"
 
 #define SYSCTL_PATH	"/proc/sys/vm/speculative_page_fault"
@@ -1056,19 +1057,7 @@ static void setup_init(void)
 {
 	int fd;
 
-	mkdir("/dev", 0755);
-	mkdir("/proc", 0755);
-	mkdir("/sys", 0755);
-	if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) && errno != EBUSY)
-		perror("mount /dev");
-	fd = open("/dev/console", O_RDWR | O_NOCTTY);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
+	guest_console();
 	if (mount("proc", "/proc", "proc", 0, NULL))
 		error("mount /proc: %s", strerror(errno));
 	if (mount("sysfs", "/sys", "sysfs", 0, NULL))

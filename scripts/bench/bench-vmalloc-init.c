@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../gates/guest/guest.h"
+
 #define CONF_FILE	"/bench.conf"
 #define MODULE_FILE	"/test_vmalloc.ko"
 
@@ -47,21 +49,7 @@ static double now_sec(void)
 
 static void setup_console(void)
 {
-	int fd;
-
-	mkdir("/dev", 0755);
-	mkdir("/proc", 0755);
-	mkdir("/sys", 0755);
-	if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) && errno != EBUSY)
-		perror("mount /dev");
-	fd = open("/dev/console", O_RDWR | O_NOCTTY);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
+	guest_console();
 	if (mount("proc", "/proc", "proc", 0, NULL))
 		say("error: mount /proc: %s\n", strerror(errno));
 	if (mount("sysfs", "/sys", "sysfs", 0, NULL))

@@ -92,6 +92,29 @@ static inline long read_field(const char *path, const char *key)
 	return val;
 }
 
+/*
+ * PID 1's first steps: devtmpfs on /dev and the console as stdin, stdout
+ * and stderr (the benchmark guests; the usertests use guest_start()).
+ */
+static inline void guest_console(void)
+{
+	int fd;
+
+	mkdir("/dev", 0755);
+	mkdir("/proc", 0755);
+	mkdir("/sys", 0755);
+	if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) && errno != EBUSY)
+		perror("mount /dev");
+	fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+}
+
 /* The console, proc, sysfs and debugfs; then the TAP plan. */
 static inline void guest_start(int plan)
 {
