@@ -15,7 +15,8 @@
 # and on which arches they run ('# arch:'); '# config-<arch>:' lines add
 # options for one arch only (as --kconfig_add), '# kernel_args-<arch>:'
 # lines kernel command line arguments and '# qemu_args-<arch>:' lines QEMU
-# arguments.
+# arguments; '# must-pass-<arch>:' lists suite.case names that fail the
+# run unless they pass (cases that skip when such a setting is missing).
 # KCSAN=1 builds the x86_64 kernel with KCSAN instead of KASAN (the data
 # race detector; the two exclude each other), in its own build dir
 # (kunit-x86_64-kcsan): configs/debug*.config without their KASAN lines,
@@ -102,8 +103,11 @@ for a in $arches; do
 	set -- --build_dir="$bdir" --jobs="$(nproc)" --timeout="$timeout" \
 		--make_options="CC=$cc" --make_options="HOSTCC=$cc" \
 		--json="$results/kunit-$a$sfx.json"
-	qemu_extra=
+	qemu_extra='' must=''
 	for f in $(configs_for "$a" | cut -d' ' -f1); do
+		for o in $(sed -n "s/^# must-pass-$a:[[:space:]]*//p" "$f"); do
+			must="$must --must-pass=$o"
+		done
 		set -- "$@" --kunitconfig="$f"
 		for o in $(sed -n "s/^# config-$a:[[:space:]]*//p" "$f"); do
 			set -- "$@" --kconfig_add="$o"
@@ -151,6 +155,6 @@ for a in $arches; do
 	cp "$bdir/test.log" "$results/kernel-$a$sfx.log"
 	python3 "$TOP/scripts/lib/kunit-report.py" --arch "$a" \
 		--json "$results/kunit-$a$sfx.json" --log "$results/kernel-$a$sfx.log" \
-		--kunit-rc "$rc" $expected || status=1
+		--kunit-rc "$rc" $must $expected || status=1
 done
 exit $status

@@ -313,5 +313,24 @@ else
 	fail "build-each triggers: $(tr '\n' ' ' <"$od/out.why")"
 fi
 
+# The KUnit verdict: a case listed as must-pass fails the run when it
+# skips (a lost kernel argument must not turn a test into a skip).
+kr=$tmp/kunit-report
+mkdir -p "$kr"
+printf '%s' '{"sub_groups": [{"name": "s", "test_cases": [
+	{"name": "a", "status": "PASS"}, {"name": "b", "status": "SKIP"}]}]}' \
+	>"$kr/r.json"
+: >"$kr/log"
+report() {
+	python3 "$TOP/scripts/lib/kunit-report.py" --arch x86_64 \
+		--json "$kr/r.json" --log "$kr/log" "$@" s >/dev/null 2>"$kr/err"
+}
+if report --must-pass=s.a && ! report --must-pass=s.b &&
+	grep -q "s.b: SKIP (must pass" "$kr/err" && report; then
+	pass "kunit verdict fails on a skipped must-pass case only"
+else
+	fail "kunit verdict and --must-pass: $(cat "$kr/err")"
+fi
+
 echo "workbench selftest: $ok passed, $bad failed"
 [ $bad = 0 ]

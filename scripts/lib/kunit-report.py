@@ -5,7 +5,9 @@
 The run fails on a failed or crashed case, a suite that was expected but
 produced no results, a non-zero kunit.py exit, or any kernel report
 (KASAN, lockdep, WARN, BUG, ...) anywhere in the kernel log, even when
-every case passed.
+every case passed.  A case named with --must-pass (suite.case) fails the
+run unless it passed: for cases that skip when their setting is missing
+(e.g. a kernel argument), where a skip would hide a lost test.
 """
 
 import argparse
@@ -43,6 +45,8 @@ def main():
     ap.add_argument('--json', required=True)
     ap.add_argument('--log', required=True)
     ap.add_argument('--kunit-rc', type=int, default=0)
+    ap.add_argument('--must-pass', action='append', default=[],
+                    metavar='SUITE.CASE')
     ap.add_argument('expected', nargs='*')
     args = ap.parse_args()
 
@@ -72,6 +76,19 @@ def main():
         if not bad and not n['PASS']:
             problems.append(f'suite {name}: no case passed')
         print(f'{args.arch:8} {name:28} {n["PASS"]:6} {bad:6} {n["SKIP"]:7}  {verdict}')
+
+    for full in args.must_pass:
+        name, _, case = full.partition('.')
+        if not case:
+            problems.append(f'--must-pass {full}: not suite.case')
+            continue
+        if name not in args.expected or name not in suites:
+            continue    # not run here, or already reported above
+        states = [st for c, st in suites[name] if c == case]
+        if not states:
+            problems.append(f'{full}: no result (must pass on {args.arch})')
+        elif states[0] != 'PASS':
+            problems.append(f'{full}: {states[0]} (must pass on {args.arch})')
 
     reports = []
     with open(args.log, errors='replace') as f:
