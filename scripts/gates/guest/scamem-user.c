@@ -974,6 +974,28 @@ static long smaps_rss_kb(const void *addr)
 	return kb;
 }
 
+/* The offset /proc/self/maps shows for the mapping at @addr, or -1. */
+static long long maps_offset(const void *addr)
+{
+	char line[256], start[32];
+	FILE *f = fopen("/proc/self/maps", "r");
+	unsigned long long off;
+	long long ret = -1;
+
+	if (!f)
+		return -1;
+	snprintf(start, sizeof(start), "%lx-", (unsigned long)addr);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, start, strlen(start)) &&
+		    sscanf(line, "%*s %*s %llx", &off) == 1) {
+			ret = off;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
 static int uring_fail(const char *what)
 {
 	diag("io_uring %s: %s", what, strerror(errno));
@@ -1108,6 +1130,13 @@ static int uring_nop_and_pbuf(void)
 	if (pbuf == MAP_FAILED)
 		return uring_fail("mmap pbuf ring");
 	fill(pbuf, pbuf_sz, 9);
+	/* The mmap offsets are cookies, and stay what userspace passed. */
+	if (maps_offset(u.sqes) != (long long)IORING_OFF_SQES ||
+	    maps_offset(pbuf) != (long long)(IORING_OFF_PBUF_RING | 7ULL << IORING_OFF_PBUF_SHIFT)) {
+		diag("io_uring: /proc/self/maps offsets %llx (SQEs), %llx (pbuf ring), not the mmap offsets",
+		     maps_offset(u.sqes), maps_offset(pbuf));
+		return 0;
+	}
 	/* Special PTEs (x86_64): the page is the set's, not the mapping's. */
 	if (smaps_rss_kb(pbuf) != 0) {
 		diag("io_uring: pbuf ring mapping has Rss %ld kB, not 0 (not the set's mapping?)",
