@@ -43,14 +43,15 @@ help:
 	@echo 'make sizes        pahole sizes of vm_struct/scamem: base, pre-order, series'
 	@echo 'make bench-pfn    part 1: bio_vec sizes, code identity with BLK_PAGELESS=n and'
 	@echo '                  bloat-o-meter, base vs series (PFN_REF=<ref>, PFN_FIX=<diff>)'
-	@echo 'make bench-bio    part 1: bio_bench micro-benchmarks, base vs series, in QEMU'
-	@echo '                  (RUNS=<boots per kernel>)'
+	@echo 'make bench-bio    part 1: counts per page-path bio operation (pwcount), base vs'
+	@echo '                  part 1 with BLK_PAGELESS=y and =n, in QEMU (BIO_REF=<part 1 ref,'
+	@echo '                  default part1b>, PWCOUNT_BOOTS=<per kernel>; docs/part1-counts.md)'
 	@echo 'make bench-vmemmap  part 4: memmap sizes, materialisation and memremap cost,'
 	@echo '                  in QEMU (RUNS=<boots per -smp setting>)'
 	@echo 'make bench-spf    part 3: page-fault benchmarks, base vs series with SPF off'
 	@echo '                  and on, in QEMU (SPF_REF=<ref>, RUNS=<boots per kernel>,'
 	@echo '                  BUILD_ONLY=1, SPF_KCONFIG=tiny)'
-	@echo '                  (bench-pfn, bench-bio, bench-vmemmap measure parts 1 and 4,'
+	@echo '                  (bench-pfn and bench-vmemmap measure parts 1 and 4,'
 	@echo '                  which are in v1 only until their v2 issues land)'
 	@echo 'make spf-selftests  part 3: stock mm selftests in QEMU: base, series sysctl on and off (SPF_BUILD=1 builds both kernels)'
 	@echo 'make vmemmap-hmm  part 4: the hmm selftests in QEMU with test_hmm eager, on demand, on demand at limit 0 (after make kunit ARCH=x86_64)'
@@ -127,9 +128,10 @@ sizes: sync
 bench-pfn: sync
 	@$(B)/bench-pfn.sh
 
-# Not a gate: it measures.  Two x86_64 KUnit kernels without debug options.
+# Not a gate: it measures.  Three x86_64 kernels without debug options
+# (base, part 1 with BLK_PAGELESS=y and =n); it needs no series branch.
 .PHONY: bench-bio
-bench-bio: sync
+bench-bio: have-base
 	@$(B)/bench-bio.sh
 
 .PHONY: bench-vmemmap
