@@ -41,8 +41,9 @@ help:
 	@echo '                  and counts per vmalloc/vfree call (PWCOUNT_BOOTS=<per kernel>)'
 	@echo 'make bench-mmap   mmap timings of the slow scamem_mmap case (RUNS=<boots>)'
 	@echo 'make sizes        pahole sizes of vm_struct/scamem: base, pre-order, series'
-	@echo 'make bench-pfn    part 1: bio_vec sizes, code identity with BLK_PAGELESS=n and'
-	@echo '                  bloat-o-meter, base vs series (PFN_REF=<ref>, PFN_FIX=<diff>)'
+	@echo 'make part1-identity P1_TREE=<part 1 checkout>  part 1: code identity of every'
+	@echo '                  converted object with BLK_PAGELESS=n, and pahole of bio/bio_vec,'
+	@echo '                  base vs part 1 (docs/part1-identity.md; two x86_64 builds)'
 	@echo 'make bench-bio    part 1: counts per page-path bio operation (pwcount), base vs'
 	@echo '                  part 1 with BLK_PAGELESS=y and =n, in QEMU (BIO_REF=<part 1 ref,'
 	@echo '                  default part1b>, PWCOUNT_BOOTS=<per kernel>; docs/part1-counts.md)'
@@ -51,8 +52,8 @@ help:
 	@echo 'make bench-spf    part 3: page-fault benchmarks, base vs series with SPF off'
 	@echo '                  and on, in QEMU (SPF_REF=<ref>, RUNS=<boots per kernel>,'
 	@echo '                  BUILD_ONLY=1, SPF_KCONFIG=tiny)'
-	@echo '                  (bench-pfn and bench-vmemmap measure parts 1 and 4,'
-	@echo '                  which are in v1 only until their v2 issues land)'
+	@echo '                  (bench-vmemmap measures part 4 as v1 had it, until its'
+	@echo '                  v2 issue lands)'
 	@echo 'make spf-selftests  part 3: stock mm selftests in QEMU: base, series sysctl on and off (SPF_BUILD=1 builds both kernels)'
 	@echo 'make vmemmap-hmm  part 4: the hmm selftests in QEMU with test_hmm eager, on demand, on demand at limit 0 (after make kunit ARCH=x86_64)'
 	@echo 'make vmemmap-fsdax  part 4: ext4 -o dax on memmap= pmem in QEMU, memmap cost per touched fraction (FSDAX_REF=<ref>)'
@@ -123,10 +124,12 @@ bench-mmap: sync
 sizes: sync
 	@$(B)/sizes.sh
 
-# Not a gate: it measures.  Four defconfig vmlinux builds the first time.
-.PHONY: bench-pfn
-bench-pfn: sync
-	@$(B)/bench-pfn.sh
+# Not a gate: it measures.  Two large x86_64 builds the first time.
+.PHONY: part1-identity
+part1-identity: have-base
+	@[ -n "$(P1_TREE)" ] || { echo 'make part1-identity: P1_TREE=<a checkout of part 1 alone> is needed' >&2; exit 2; }
+	@$(B)/part1-identity.sh $(WORKDIR)/base-tree $(P1_TREE) \
+		$(WORKDIR)/build/id-base $(WORKDIR)/build/id-p1
 
 # Not a gate: it measures.  Three x86_64 kernels without debug options
 # (base, part 1 with BLK_PAGELESS=y and =n); it needs no series branch.
