@@ -127,7 +127,7 @@ sizes: sync
 # Not a gate: it measures.  Two large x86_64 builds the first time.
 .PHONY: part1-identity
 part1-identity: have-base
-	@[ -n "$(P1_TREE)" ] || { echo 'make part1-identity: P1_TREE=<a checkout of part 1 alone> is needed' >&2; exit 2; }
+	@[ -n "$(P1_TREE)" ] || { echo 'make part1-identity: error: P1_TREE=<a checkout of part 1 alone> is needed' >&2; exit 2; }
 	@$(B)/part1-identity.sh $(WORKDIR)/base-tree $(P1_TREE) \
 		$(WORKDIR)/build/id-base $(WORKDIR)/build/id-p1
 

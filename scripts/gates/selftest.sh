@@ -162,6 +162,12 @@ expect_error "bench-vmalloc: too many rounds" "COUNT_ROUNDS=65: need 1-64" \
 	mk bench-vmalloc COUNT_ROUNDS=65
 expect_error "bench-vmalloc: nothing to boot" "n 0 -c 0: nothing to boot" \
 	mk bench-vmalloc BOOTS=0 PWCOUNT_BOOTS=0
+expect_error "bench-bio: no counted boot" "c 0: need a positive number of boots" \
+	mk bench-bio PWCOUNT_BOOTS=0
+expect_error "bench-bio: a part 1 ref that is no commit" "part 1 ref 'no-such-ref' is not a commit" \
+	mk bench-bio BIO_REF=no-such-ref
+expect_error "part1-identity without a part 1 tree" "P1_TREE=<a checkout of part 1 alone> is needed" \
+	mk part1-identity
 expect_error "vmemmap-fsdax: size 0" "FSDAX_SIZE=0: need a positive whole number" \
 	mk vmemmap-fsdax FSDAX_SIZE=0
 expect_error "vmemmap-fsdax: pmem below 4 GiB" "FSDAX_START=2: the pmem range must start at 4 GiB" \
