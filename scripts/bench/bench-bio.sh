@@ -398,19 +398,20 @@ print_counts() {
 		}
 		END {
 			split(names, nm, " ")
-			print "| region | A insns | B insns | B - A | C insns | C - A |"
-			print "|---|---:|---:|---:|---:|---:|"
-			for (r = 1; r <= nr; r++)
-				printf "| %d %s | %s | %s | %s | %s | %s |\n", r, nm[r],
-					fmt("A", r, "i"), fmt("B", r, "i"), d("B", r, "i"),
-					fmt("C", r, "i"), d("C", r, "i")
-			print ""
-			print "| region | A loads+stores | B loads+stores | B - A | C loads+stores | C - A |"
-			print "|---|---:|---:|---:|---:|---:|"
-			for (r = 1; r <= nr; r++)
-				printf "| %d %s | %s | %s | %s | %s | %s |\n", r, nm[r],
-					fmt("A", r, "m"), fmt("B", r, "m"), d("B", r, "m"),
-					fmt("C", r, "m"), d("C", r, "m")
+			# one table of instructions (i), one of loads + stores (m)
+			split("i m", fl, " ")
+			split("insns|loads+stores", what, "|")
+			for (t = 1; t <= 2; t++) {
+				if (t > 1)
+					print ""
+				w = what[t]; f = fl[t]
+				print "| region | A " w " | B " w " | B - A | C " w " | C - A |"
+				print "|---|---:|---:|---:|---:|---:|"
+				for (r = 1; r <= nr; r++)
+					printf "| %d %s | %s | %s | %s | %s | %s |\n", r, nm[r],
+						fmt("A", r, f), fmt("B", r, f), d("B", r, f),
+						fmt("C", r, f), d("C", r, f)
+			}
 		}' "$out/counts.txt"
 }
 
@@ -438,111 +439,11 @@ differing() {
 }
 
 # Per region of $1 (ids): instructions per operation by kernel symbol on
-# A, B and C (mean over the complete profiles, and min-max), for every
-# symbol whose mean differs by at least 0.5 between two kernels, largest
-# difference first; then the rest and the total (profile-diff.sh's
-# table, for these regions).
+# A, B and C, B - A and C - A, for every symbol whose mean differs by at
+# least 0.5 between two kernels (profile-diff.sh -N).
 print_profiles() {
-	files=
-	for f in "$out"/profile-[ABC]-*.txt; do
-		[ -f "$f" ] || continue
-		[ "$(sed -n 1p "$f")" = "pwcount profile: complete" ] || continue
-		files="$files $f"
-	done
-	[ -n "$files" ] || { echo "(no complete profile)"; return 0; }
-	# shellcheck disable=SC2086 # $files: paths without blanks
-	awk -v want=" $1" -v names="$names" -v min=0.5 '
-		function abs(x) { return x < 0 ? -x : x }
-		function add(k, key, v) {
-			if (!((k, key) in seen)) {
-				seen[k, key] = 1
-				lo[k, key] = hi[k, key] = v
-			}
-			sum[k, key] += v
-			cnt[k, key]++
-			if (v < lo[k, key]) lo[k, key] = v
-			if (v > hi[k, key]) hi[k, key] = v
-		}
-		# mean over the boots of kernel k (0 where a boot lacks the key)
-		function mean(k, key) { return (k in nb) ? sum[k, key] / nb[k] : "" }
-		function fmt(k, key,    m, l) {
-			if (!(k in nb))
-				return "-"
-			if (!((k, key) in seen))
-				return "0"
-			m = sprintf("%.1f", mean(k, key))
-			l = cnt[k, key] < nb[k] ? 0 : lo[k, key]
-			if (sprintf("%.1f", l) != sprintf("%.1f", hi[k, key]))
-				m = m sprintf(" (%.1f-%.1f)", l, hi[k, key])
-			return m
-		}
-		function diff(x, y) { return (x == "" || y == "") ? "-" : sprintf("%+.1f", x - y) }
-		FNR == 1 {
-			f = FILENAME
-			sub(/.*\/profile-/, "", f)
-			kern = substr(f, 1, 1)
-		}
-		$1 == "N" && index(want, " " $2 " ") {
-			ops[$2] = $3
-			nb[kern SUBSEP $2]++
-			add(kern SUBSEP $2, "total", $5 / $3)
-		}
-		$1 == "S" && index(want, " " $2 " ") && ops[$2] > 0 {
-			add(kern SUBSEP $2, $5, $3 / ops[$2])
-			if (!(($2, $5) in sseen)) { sseen[$2, $5] = 1; syms[$2] = syms[$2] SUBSEP $5 }
-		}
-		END {
-			split(names, nm, " ")
-			nw = split(want, w, " ")
-			for (i = 1; i <= nw; i++) {
-				r = w[i]
-				printf "\n### region %d %s: instructions per operation by symbol (|difference| >= %s)\n\n", r, nm[r], min
-				print "| symbol | A | B | C | B - A | C - A |"
-				print "|---|---:|---:|---:|---:|---:|"
-				ns = split(substr(syms[r], 2), sy, SUBSEP)
-				m = 0
-				for (j = 1; j <= ns; j++) {
-					for (q = 1; q <= 3; q++) {
-						kk = substr("ABC", q, 1) SUBSEP r
-						v[q] = mean(kk, sy[j])
-						if (v[q] != "" && !((kk, sy[j]) in seen)) v[q] = 0
-					}
-					dd = 0
-					for (q = 1; q <= 3; q++)
-						for (y = q + 1; y <= 3; y++)
-							if (v[q] != "" && v[y] != "" && abs(v[q] - v[y]) > dd)
-								dd = abs(v[q] - v[y])
-					if (dd < min)
-						continue
-					m++; ls[m] = sy[j]; ld[m] = dd
-				}
-				for (j = 2; j <= m; j++)
-					for (q = j; q > 1 && ld[q - 1] < ld[q]; q--) {
-						t = ld[q]; ld[q] = ld[q - 1]; ld[q - 1] = t
-						t = ls[q]; ls[q] = ls[q - 1]; ls[q - 1] = t
-					}
-				for (q = 1; q <= 3; q++) rest[q] = mean(substr("ABC", q, 1) SUBSEP r, "total")
-				for (j = 1; j <= m; j++) {
-					for (q = 1; q <= 3; q++) {
-						kk = substr("ABC", q, 1) SUBSEP r
-						v[q] = mean(kk, ls[j])
-						if (v[q] != "" && !((kk, ls[j]) in seen)) v[q] = 0
-						if (rest[q] != "" && v[q] != "") rest[q] -= v[q]
-					}
-					printf "| %s | %s | %s | %s | %s | %s |\n", ls[j],
-						fmt("A" SUBSEP r, ls[j]), fmt("B" SUBSEP r, ls[j]),
-						fmt("C" SUBSEP r, ls[j]), diff(v[2], v[1]), diff(v[3], v[1])
-				}
-				for (q = 1; q <= 3; q++)
-					rs[q] = rest[q] == "" ? "-" : sprintf("%.1f", rest[q])
-				printf "| rest | %s | %s | %s | %s | %s |\n", rs[1], rs[2], rs[3],
-					diff(rest[2], rest[1]), diff(rest[3], rest[1])
-				for (q = 1; q <= 3; q++) v[q] = mean(substr("ABC", q, 1) SUBSEP r, "total")
-				printf "| **total** | %s | %s | %s | %s | %s |\n",
-					fmt("A" SUBSEP r, "total"), fmt("B" SUBSEP r, "total"),
-					fmt("C" SUBSEP r, "total"), diff(v[2], v[1]), diff(v[3], v[1])
-			}
-		}' $files
+	"$TOP/scripts/bench/plugin/profile-diff.sh" -N "$names" -r "$1" "$out" ||
+		echo "(no complete profile)"
 }
 
 {
