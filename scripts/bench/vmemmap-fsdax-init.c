@@ -25,6 +25,15 @@
  * 6. Teardown: unmount, unbind (the memmap must go away again), bind,
  *    mount, check every file written before, unmount.
  *
+ * With nd_pmem.vmemmap_ondemand=1 (/sys/module/nd_pmem/parameters) the
+ * namespace's memmap is allocated on demand: the probe must add none,
+ * each fraction starts with every chunk reclaimed (the remount dropped
+ * the file's DAX entries and with them their pins), reclaim at limit 0
+ * must take none while the file is mapped, nor after munmap while the
+ * entries remain, and teardown must free exactly the chunks still live.
+ * Last, memory-failure on an untouched pfn (hard_offline_page) must read
+ * the placeholder and give up without writing it.
+ *
  * A measurement is one line "fsdax: result <point> <key>=<value>...";
  * a failed check prints "fsdax: FAIL <what>", the end "fsdax: done".
  * The kernel log is copied from /dev/kmsg as "fsdax: kmsg<prio>: <text>"
@@ -62,6 +71,8 @@
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static char ns_name[256];
+static int ondemand;		/* nd_pmem.vmemmap_ondemand */
+#define OD_DIR		"/sys/kernel/debug/vmemmap_ondemand"
 
 struct figures {
 	long mem_total;		/* kB */
@@ -69,6 +80,7 @@ struct figures {
 	long page_tables;	/* kB */
 	long memmap;		/* pages */
 	long memmap_boot;	/* pages */
+	long od_live;		/* materialised chunks, -1 without debugfs */
 };
 
 /*
@@ -91,6 +103,8 @@ static void record(const char *point, struct figures *fig)
 	f.page_tables = read_field("/proc/meminfo", "PageTables");
 	f.memmap = read_field("/proc/vmstat", "nr_memmap_pages");
 	f.memmap_boot = read_field("/proc/vmstat", "nr_memmap_boot_pages");
+	f.od_live = read_str(OD_DIR "/live_chunks", val, sizeof(val)) ? -1 :
+		    strtol(val, NULL, 10);
 	extra[0] = '\0';
 	vm = fopen("/proc/vmstat", "r");
 	while (vm && fgets(line, sizeof(line), vm)) {
@@ -373,6 +387,17 @@ static int unbind_rebind(const char *tag, long expect, long *memmap)
 	    tag, d, rebound.memmap - unbound.memmap,
 	    unbound.mem_free - bound.mem_free,
 	    unbound.mem_free - rebound.mem_free, expect);
+	if (ondemand) {
+		/* Unbind frees the live chunks, bind allocates none. */
+		if (d != bound.od_live || unbound.od_live)
+			fail("%s: unbind freed %ld memmap pages with %ld chunks live, %ld left",
+			     tag, d, bound.od_live, unbound.od_live);
+		if (rebound.memmap != unbound.memmap || rebound.od_live)
+			fail("%s: bind added %ld memmap pages (%ld chunks)",
+			     tag, rebound.memmap - unbound.memmap,
+			     rebound.od_live);
+		return 0;
+	}
 	if (d <= 0)
 		fail("%s: unbind freed no memmap (nr_memmap_pages %ld -> %ld)",
 		     tag, bound.memmap, unbound.memmap);
@@ -538,6 +563,40 @@ static unsigned char *map_big(int fd, size_t size, int pte_only,
 	return p;
 }
 
+static long od_live(void)
+{
+	char val[64];
+
+	return read_str(OD_DIR "/live_chunks", val, sizeof(val)) ? -1 :
+	       strtol(val, NULL, 10);
+}
+
+/*
+ * Reclaim every idle chunk (limit 0, then no limit again); the number of
+ * chunks still live.
+ */
+static long od_reclaim_all(void)
+{
+	long live;
+
+	if (write_file(OD_DIR "/limit_pages", "0"))
+		fail("write 0 to limit_pages: %s", strerror(errno));
+	live = od_live();
+	if (write_file(OD_DIR "/limit_pages", "18446744073709551615"))
+		fail("unlimit limit_pages: %s", strerror(errno));
+	return live;
+}
+
+/* Reclaim at limit 0 must leave the @want chunks of a mapped file. */
+static void od_check_pinned(const char *what, long want)
+{
+	long live = od_reclaim_all();
+
+	if (live != want)
+		fail("%s: reclaim left %ld chunks of %ld in use", what, live,
+		     want);
+}
+
 /*
  * Read the first word of @pct percent of the pages of the big file
  * (@pct 0-100), spread evenly, through a fresh mapping on a fresh mount.
@@ -553,6 +612,10 @@ static void touch_fraction(const char *label, size_t size, unsigned int pct,
 
 	if (do_umount() || do_mount())
 		return;
+	/* The remount dropped the file's entries, and their pins. */
+	if (ondemand && od_reclaim_all())
+		fail("touch %s: %ld chunks live after remount and reclaim",
+		     label, od_live());
 	fd = open(BIG_FILE, O_RDONLY);
 	if (fd < 0) {
 		fail("open %s: %s", BIG_FILE, strerror(errno));
@@ -582,9 +645,53 @@ static void touch_fraction(const char *label, size_t size, unsigned int pct,
 	    ", 2 MiB aligned mapping");
 	snprintf(point, sizeof(point), "touch-%s-mapped", label);
 	record(point, NULL);
-	munmap(area, size + 2 * PMD);
+	if (ondemand) {
+		long live = od_live();
+
+		if (n && live <= 0)
+			fail("touch %s: %lu pages mapped, %ld chunks", label,
+			     n, live);
+		/* Mapped, then unmapped but still in the file's entries. */
+		snprintf(point, sizeof(point), "touch %s mapped", label);
+		od_check_pinned(point, live);
+		for (i = 0; i < n; i++) {
+			unsigned long pg = i * pages / n;
+			uint64_t w = *(volatile uint64_t *)(p + pg * PAGE);
+
+			if (w != pattern(BIG_SEED, pg * PAGE / 8) && !bad++)
+				fail("%s page %lu after reclaim: 0x%llx",
+				     BIG_FILE, pg, (unsigned long long)w);
+		}
+		munmap(area, size + 2 * PMD);
+		snprintf(point, sizeof(point), "touch %s unmapped", label);
+		od_check_pinned(point, live);
+	} else {
+		munmap(area, size + 2 * PMD);
+	}
 	snprintf(point, sizeof(point), "touch-%s-unmapped", label);
 	record(point, NULL);
+}
+
+/*
+ * memory_failure() of a pmem pfn that no file maps: with an on-demand
+ * memmap its struct page is a placeholder, which memory-failure reads
+ * (folio->mapping is NULL: -EBUSY, as for an idle pfn with an eager
+ * memmap) and must never write.
+ */
+static void offline_untouched(unsigned long long phys)
+{
+	unsigned long w0 = read_field("/proc/vmstat", "vmemmap_od_stub_write");
+	char val[32];
+	int err = 0;
+
+	snprintf(val, sizeof(val), "%#llx", phys);
+	if (write_file("/sys/devices/system/memory/hard_offline_page", val))
+		err = errno;
+	say("hard_offline_page %s: %s", val, err ? strerror(err) : "done");
+	if (ondemand &&
+	    read_field("/proc/vmstat", "vmemmap_od_stub_write") != (long)w0)
+		fail("hard_offline_page %s wrote a placeholder", val);
+	record("offlined", NULL);
 }
 
 static size_t make_big(void)
@@ -664,6 +771,8 @@ int main(void)
 		DEV, NULL
 	};
 	long pages, memmap, memmap2;
+	unsigned long long pmem_start;
+	char path[320], val[64];
 	size_t big = 0;
 	double t0;
 
@@ -679,9 +788,22 @@ int main(void)
 	record("boot", NULL);
 	if (find_namespace(&pages))
 		goto out;
+	ondemand = !read_str("/sys/module/nd_pmem/parameters/vmemmap_ondemand",
+			     val, sizeof(val)) && val[0] == 'Y';
+	say("memmap of the namespace: %s", ondemand ? "on demand" : "eager");
+	snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/resource", ns_name);
+	if (read_str(path, val, sizeof(val))) {
+		fail("no %s", path);
+		goto out;
+	}
+	pmem_start = strtoull(val, NULL, 0);
+	if (ondemand && od_live() < 0) {
+		fail("no %s/live_chunks", OD_DIR);
+		goto out;
+	}
 
 	/* The memmap of the namespace: it was set up at boot. */
-	if (unbind_rebind("probe", pages / 64, &memmap))
+	if (unbind_rebind("probe", ondemand ? 0 : pages / 64, &memmap))
 		goto out;
 	say("result memmap namespace_pages=%ld memmap_pages=%ld memmap_bytes=%ld bytes_per_page=%ld",
 	    pages, memmap, memmap * (long)PAGE, memmap * (long)PAGE / pages);
@@ -717,7 +839,7 @@ int main(void)
 		goto out;
 	if (unbind_rebind("teardown", pages / 64, &memmap2))
 		goto out;
-	if (memmap2 != memmap)
+	if (!ondemand && memmap2 != memmap)
 		fail("teardown freed %ld memmap pages, probe %ld", memmap2,
 		     memmap);
 	if (do_mount())
@@ -726,6 +848,8 @@ int main(void)
 	check_all("after unbind/bind", big);
 	if (do_umount())
 		goto out;
+	/* The last page of the namespace: no file is mapped there. */
+	offline_untouched(pmem_start + (unsigned long long)(pages - 1) * PAGE);
 	record("end", NULL);
 out:
 	drain_kmsg();

@@ -9,7 +9,7 @@
 #
 #   Mutant: <name>             (the file name without .patch)
 #   Arch: um | x86_64          (the KUnit kernel the catching tests run on)
-#   Catches: <suite.case>[,<suite.case>...] | usertest:[<guest>:]<n>
+#   Catches: <suite.case>[,<suite.case>...] | usertest:[<guest>:]<n> | fsdax
 #   Invariant: <what the check guarantees, in a line>
 #
 # For each mutant the kernel tree is put on a scratch commit (series tip
@@ -18,7 +18,8 @@
 # the suite its Catches line names runs (all of the arch's suites when
 # it names more than one); usertest:[<guest>:]<n> boots the rebuilt x86_64
 # kernel with that usertest guest instead (scripts/gates/guest/<guest>-user.c,
-# scamem when not named).  The mutant is caught when a named case
+# scamem when not named); fsdax runs make vmemmap-fsdax on the scratch
+# commit with nd_pmem.vmemmap_ondemand=1 (its own build dir, ~10 min).  The mutant is caught when a named case
 # (or usertest test) fails or has no result (crash, hang past the
 # timeout: KUNIT_TIMEOUT, 300 s here unless set), or the kernel log has a
 # report (KASAN, lockdep, WARN, BUG...).
@@ -80,14 +81,15 @@ if [ -n "${MUTATE_ROTATE:-}" ] && [ -z "${MUTANT:-}" ]; then
 	esac
 	headers= keep=
 	for f in $list; do
-		if grep -q '^+++ b/.*\.h$' "$f"; then
+		if grep -q '^+++ b/.*\.h$' "$f" ||
+			grep -q '^Catches:[[:space:]]*fsdax' "$f"; then
 			headers="$headers $(basename "$f" .patch)"
 		else
 			keep="$keep $f"
 		fi
 	done
 	list=$keep
-	[ -z "$headers" ] || info "header mutants, left to 'make mutate':$headers"
+	[ -z "$headers" ] || info "header and fsdax mutants, left to 'make mutate':$headers"
 	[ -n "$list" ] || { info "no mutant in the rotation"; exit 0; }
 	n=$(echo $list | wc -w)
 	day=$(($(date -u +%s) / 86400))
@@ -116,6 +118,9 @@ for f in $list; do
 	[ -n "$catches" ] || die "$name: no 'Catches:' line"
 	for c in $(echo "$catches" | tr ',' ' '); do
 		case $c in
+		fsdax)
+			[ "$arch" = x86_64 ] || die "$name: fsdax runs on x86_64 only"
+			;;
 		usertest:*)
 			[ "$arch" = x86_64 ] || die "$name: usertest runs on x86_64 only"
 			t=${c#usertest:} g=scamem
@@ -134,7 +139,7 @@ for f in $list; do
 			kgit grep -q -E "KUNIT_CASE[A-Z_]*\($case[,)]" -- '*test*.c' '*kunit*.c' ||
 				die "$name: names case $c, which does not exist"
 			;;
-		*) die "$name: Catches: $c is neither suite.case nor usertest:[guest:]N" ;;
+		*) die "$name: Catches: $c is neither suite.case, usertest:[guest:]N nor fsdax" ;;
 		esac
 	done
 	if ! out=$(kgit apply --check --cached 2>&1 <"$f"); then
@@ -173,6 +178,18 @@ for f in $list; do
 
 	log=$results/$name.log
 	case $catches in
+	fsdax)
+		rc=0
+		FSDAX_REF=$(kgit rev-parse HEAD) FSDAX_APPEND=nd_pmem.vmemmap_ondemand=1 \
+			"$TOP/scripts/bench/vmemmap-fsdax.sh" >"$log" 2>&1 || rc=$?
+		if [ "$rc" = 0 ]; then
+			verdict='missed: vmemmap-fsdax passed'
+		elif grep -q '^PROBLEM: ' "$log"; then
+			verdict="caught: $(grep -m1 '^PROBLEM: ' "$log" | cut -c10-80)"
+		else
+			die "$name: vmemmap-fsdax failed before booting; log: $log"
+		fi
+		;;
 	usertest:*)
 		x86_mutated=1
 		rc=0
