@@ -56,7 +56,7 @@ help:
 	@echo '                  v2 issue lands)'
 	@echo 'make spf-selftests  part 3: stock mm selftests in QEMU: base, series sysctl on and off (SPF_BUILD=1 builds both kernels)'
 	@echo 'make vmemmap-hmm  part 4: the hmm selftests in QEMU with test_hmm eager, on demand, on demand at limit 0 (after make kunit ARCH=x86_64)'
-	@echo 'make vmemmap-fsdax  part 4: ext4 -o dax on memmap= pmem in QEMU, memmap cost per touched fraction (FSDAX_REF=<ref>)'
+	@echo 'make vmemmap-fsdax  part 4: ext4 -o dax on memmap= pmem in QEMU, memmap per touched fraction (FSDAX_REF=<ref>, FSDAX_ONDEMAND=1: on demand)'
 	@echo 'make pageless-writecache  part 1: dm-writecache p on memmap= pmem, NVMe origin, fio in QEMU (PWC_REF=<ref>, PWC_APPEND=<args>)'
 	@echo 'make plugin       build the pwcount TCG plugin into $$WORKDIR/plugin (docs/tcg-counts.md)'
 	@echo 'make bench-counts-validate  pwcount plugin validation in QEMU (RUNS=<boots>)'

@@ -20,8 +20,9 @@
  *    entries are gone), the file is mapped with 4 KiB faults only and the
  *    given share of its pages is read through the mapping, evenly spread
  *    and checked.  The figures are recorded with the mapping in place.
- *    A last pass reads every page through a 2 MiB aligned mapping, where
- *    the fault handler may use PMD entries.
+ *    A pass reads every page through a 2 MiB aligned mapping, where
+ *    the fault handler may use PMD entries; the last ones read the first
+ *    1, 10 and 50 % of the pages.
  * 6. Teardown: unmount, unbind (the memmap must go away again), bind,
  *    mount, check every file written before, unmount.
  *
@@ -599,10 +600,11 @@ static void od_check_pinned(const char *what, long want)
 
 /*
  * Read the first word of @pct percent of the pages of the big file
- * (@pct 0-100), spread evenly, through a fresh mapping on a fresh mount.
+ * (@pct 0-100), spread evenly or the first ones (@clustered), through a
+ * fresh mapping on a fresh mount.
  */
 static void touch_fraction(const char *label, size_t size, unsigned int pct,
-			   int pte_only)
+			   int pte_only, int clustered)
 {
 	unsigned long pages = size / PAGE, n, i, bad = 0;
 	char point[64];
@@ -632,7 +634,7 @@ static void touch_fraction(const char *label, size_t size, unsigned int pct,
 	n = pages * pct / 100;
 	t0 = now_sec();
 	for (i = 0; i < n; i++) {
-		unsigned long pg = i * pages / n;
+		unsigned long pg = clustered ? i : i * pages / n;
 		/* volatile: the load is the point, it faults the page in */
 		uint64_t w = *(volatile uint64_t *)(p + pg * PAGE);
 
@@ -640,9 +642,9 @@ static void touch_fraction(const char *label, size_t size, unsigned int pct,
 			fail("%s page %lu: 0x%llx", BIG_FILE, pg,
 			     (unsigned long long)w);
 	}
-	say("touch %s: %lu of %lu pages in %.2fs%s", label, n, pages,
+	say("touch %s: %lu of %lu pages in %.2fs%s%s", label, n, pages,
 	    now_sec() - t0, pte_only ? ", 4 KiB faults only" :
-	    ", 2 MiB aligned mapping");
+	    ", 2 MiB aligned mapping", clustered ? ", the first ones" : "");
 	snprintf(point, sizeof(point), "touch-%s-mapped", label);
 	record(point, NULL);
 	if (ondemand) {
@@ -655,7 +657,7 @@ static void touch_fraction(const char *label, size_t size, unsigned int pct,
 		snprintf(point, sizeof(point), "touch %s mapped", label);
 		od_check_pinned(point, live);
 		for (i = 0; i < n; i++) {
-			unsigned long pg = i * pages / n;
+			unsigned long pg = clustered ? i : i * pages / n;
 			uint64_t w = *(volatile uint64_t *)(p + pg * PAGE);
 
 			if (w != pattern(BIG_SEED, pg * PAGE / 8) && !bad++)
@@ -826,12 +828,16 @@ int main(void)
 	big = make_big();
 	record("big-written", NULL);
 	if (big) {
-		touch_fraction("0", big, 0, 1);
-		touch_fraction("1", big, 1, 1);
-		touch_fraction("10", big, 10, 1);
-		touch_fraction("50", big, 50, 1);
-		touch_fraction("100", big, 100, 1);
-		touch_fraction("100-pmd", big, 100, 0);
+		touch_fraction("0", big, 0, 1, 0);
+		touch_fraction("1", big, 1, 1, 0);
+		touch_fraction("10", big, 10, 1, 0);
+		touch_fraction("50", big, 50, 1, 0);
+		touch_fraction("100", big, 100, 1, 0);
+		touch_fraction("100-pmd", big, 100, 0, 0);
+		/* The same shares, clustered at the start of the file. */
+		touch_fraction("1-first", big, 1, 1, 1);
+		touch_fraction("10-first", big, 10, 1, 1);
+		touch_fraction("50-first", big, 50, 1, 1);
 	}
 
 	/* Teardown and back: the data must survive an unbind. */

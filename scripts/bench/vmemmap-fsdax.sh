@@ -17,9 +17,9 @@
 # and /proc/vmstat (nr_memmap*, vmemmap_od_*) at each step.  See
 # docs/part4-fsdax.md.
 #
-# Today the pmem driver does not ask for an on-demand memmap, so what this
-# measures is the eager memmap; the on-demand runs will use the same
-# kernel (PGMAP_VMEMMAP_ONDEMAND=y) with FSDAX_APPEND.
+# The same kernel (PGMAP_VMEMMAP_ONDEMAND=y) runs with the pmem driver's
+# eager memmap, or with FSDAX_ONDEMAND=1 with nd_pmem.vmemmap_ondemand=1,
+# where /init also checks reclaim against the file's DAX entries.
 #
 # FSDAX_REF=<ref>       the kernel to build (default: series)
 # FSDAX_MEM=<GiB>       guest RAM (default 6; QEMU's pc machine puts what
@@ -30,12 +30,13 @@
 #                       FSDAX_START + FSDAX_SIZE <= FSDAX_MEM + 1
 # FSDAX_SMP=<n>         guest vCPUs (default 2)
 # FSDAX_TIMEOUT=<s>     time limit of the boot (default 3600)
+# FSDAX_ONDEMAND=1      boot with nd_pmem.vmemmap_ondemand=1 (default 0)
 # FSDAX_APPEND="<args>" more kernel parameters
 # FSDAX_BUILD_ONLY=1    build the kernel, the init and the initramfs only
 # FSDAX_LOG=<boot.log>  check and summarise the log of an earlier boot
 #                       again; build and boot nothing
-# Results: $WORKDIR/results/vmemmap-fsdax.txt (summary) and
-# $WORKDIR/results/vmemmap-fsdax/{build,boot}.log.
+# Results: $WORKDIR/results/vmemmap-fsdax.txt, or vmemmap-fsdax-ondemand.txt
+# (summary), and $WORKDIR/results/vmemmap-fsdax/{build,boot}.log.
 
 set -eu
 # shellcheck source=scripts/lib/common.sh disable=SC1091
@@ -48,6 +49,12 @@ psize=${FSDAX_SIZE:-2}
 smp=${FSDAX_SMP:-2}
 timeout=${FSDAX_TIMEOUT:-3600}
 append=${FSDAX_APPEND:-}
+ondemand=${FSDAX_ONDEMAND:-0}
+case $ondemand in
+0) mode= ;;
+1) mode=-ondemand append="nd_pmem.vmemmap_ondemand=1${append:+ $append}" ;;
+*) die "FSDAX_ONDEMAND=$ondemand: 0 or 1" ;;
+esac
 build_only=${FSDAX_BUILD_ONLY:-0}
 for v in "FSDAX_MEM=$mem" "FSDAX_START=$pstart" "FSDAX_SIZE=$psize" \
 		"FSDAX_SMP=$smp" "FSDAX_TIMEOUT=$timeout"; do
@@ -77,7 +84,7 @@ commit=$(kgit rev-parse -q --verify "$ref^{commit}") ||
 src=$WORKDIR/fsdax-src
 bdir=$BUILDDIR/fsdax
 out=$WORKDIR/results/vmemmap-fsdax
-sum=$WORKDIR/results/vmemmap-fsdax.txt
+sum=$WORKDIR/results/vmemmap-fsdax$mode.txt
 mkdir -p "$out" "$bdir"
 
 if [ -n "$relog" ]; then
@@ -127,7 +134,7 @@ fi
 # The boot.  memmap=<size>G!<start>G turns that RAM into an e820 type 12
 # (persistent) range.  "quiet": /init copies the kernel log from
 # /dev/kmsg into the console output itself, one line at a time.
-log=$out/boot.log
+log=$out/boot$mode.log
 cmdline="console=ttyS0 nokaslr quiet panic=-1 memmap=${psize}G!${pstart}G${append:+ $append}"
 info "booting: -m ${mem}G -smp $smp, '$cmdline', time limit ${timeout}s (log: $log)"
 load=$(cut -d' ' -f1 /proc/loadavg)
@@ -180,7 +187,7 @@ e820=$(pmem_e820_problem "$log" "$pstart" "$psize")
 	echo 'At each point (kB from /proc/meminfo, pages from /proc/vmstat):'
 	sed -n 's/^fsdax: result //p' "$log" | grep -v -e '-delta ' -e '^memmap ' |
 		awk '{
-			row = sprintf("%-22s", $1)
+			row = sprintf("%-24s", $1)
 			for (i = 2; i <= NF; i++) {
 				split($i, kv, "=")
 				if (NR == 1)
@@ -188,7 +195,7 @@ e820=$(pmem_e820_problem "$log" "$pstart" "$psize")
 				row = row sprintf(" %s", kv[2])
 			}
 			if (NR == 1)
-				printf "%-22s%s\n", "point", hdr
+				printf "%-24s%s\n", "point", hdr
 			print row
 		}'
 	echo

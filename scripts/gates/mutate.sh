@@ -180,7 +180,7 @@ for f in $list; do
 	case $catches in
 	fsdax)
 		rc=0
-		FSDAX_REF=$(kgit rev-parse HEAD) FSDAX_APPEND=nd_pmem.vmemmap_ondemand=1 \
+		FSDAX_REF=$(kgit rev-parse HEAD) FSDAX_ONDEMAND=1 \
 			"$TOP/scripts/bench/vmemmap-fsdax.sh" >"$log" 2>&1 || rc=$?
 		if [ "$rc" = 0 ]; then
 			verdict='missed: vmemmap-fsdax passed'

@@ -172,6 +172,8 @@ expect_error "vmemmap-fsdax: size 0" "FSDAX_SIZE=0: need a positive whole number
 	mk vmemmap-fsdax FSDAX_SIZE=0
 expect_error "vmemmap-fsdax: pmem below 4 GiB" "FSDAX_START=2: the pmem range must start at 4 GiB" \
 	mk vmemmap-fsdax FSDAX_START=2
+expect_error "vmemmap-fsdax: bad FSDAX_ONDEMAND" "FSDAX_ONDEMAND=yes: 0 or 1" \
+	mk vmemmap-fsdax FSDAX_ONDEMAND=yes
 
 # make mutate: unknown part or mutant, a named case that does not exist,
 # a mutant that no longer applies.  Each is refused before any build.
@@ -199,6 +201,10 @@ if [ -n "$mfile" ]; then
 		mk mutate MUTANT="$mname"
 	sed -i -e 's/^Catches: .*/Catches: usertest:spf:99/' -e 's/^Arch: .*/Arch: x86_64/' "$mfile"
 	expect_error "mutate: a usertest test that does not exist" "the spf usertest has tests 1\\.\\.[0-9]+" \
+		mk mutate MUTANT="$mname"
+	# The fsdax harness boots x86_64 only.
+	sed -i -e 's/^Catches: .*/Catches: fsdax/' -e 's/^Arch: .*/Arch: um/' "$mfile"
+	expect_error "mutate: an fsdax mutant for UML" "fsdax runs on x86_64 only" \
 		mk mutate MUTANT="$mname"
 	cp "$tmp/mutant.held" "$mfile"
 else
