@@ -18,8 +18,9 @@
 # the suite its Catches line names runs (all of the arch's suites when
 # it names more than one); usertest:[<guest>:]<n> boots the rebuilt x86_64
 # kernel with that usertest guest instead (scripts/gates/guest/<guest>-user.c,
-# scamem when not named); fsdax runs make vmemmap-fsdax on the scratch
-# commit with nd_pmem.vmemmap_ondemand=1 (its own build dir, ~10 min).  The mutant is caught when a named case
+# scamem when not named); fsdax runs vmemmap-fsdax on the scratch commit
+# with FSDAX_ONDEMAND=1 (its own build dir; 2-5 min warm, as a boot ends
+# early on a crash).  The mutant is caught when a named case
 # (or usertest test) fails or has no result (crash, hang past the
 # timeout: KUNIT_TIMEOUT, 300 s here unless set), or the kernel log has a
 # report (KASAN, lockdep, WARN, BUG...).
@@ -185,7 +186,10 @@ for f in $list; do
 		if [ "$rc" = 0 ]; then
 			verdict='missed: vmemmap-fsdax passed'
 		elif grep -q '^PROBLEM: ' "$log"; then
-			verdict="caught: $(grep -m1 '^PROBLEM: ' "$log" | cut -c10-80)"
+			# A report or failed checks say more than the missing end.
+			why=$(grep -m1 -E '^[0-9]+ (lines with a kernel report|failed checks)' "$log") ||
+				why=$(grep -m1 '^PROBLEM: ' "$log" | cut -c10-)
+			verdict="caught: $(printf '%s\n' "$why" | cut -c1-72)"
 		else
 			die "$name: vmemmap-fsdax failed before booting; log: $log"
 		fi
