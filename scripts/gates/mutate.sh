@@ -75,8 +75,14 @@ if [ -z "$list" ]; then
 fi
 
 # MUTATE_ROTATE=<k> (the make check gate): only k of them, a different
-# k each day, in turn, so that every mutant runs within a few days.
+# k each day, in turn, so that every mutant runs within a few days.  All
+# of them must still apply, though: a mutant that went stale when the
+# series changed would otherwise wait for its day to be noticed.
 if [ -n "${MUTATE_ROTATE:-}" ] && [ -z "${MUTANT:-}" ]; then
+	for f in $list; do
+		kgit apply --check --cached "$f" >/dev/null 2>&1 ||
+			die "mutant $(basename "$f" .patch) no longer applies to the series ($(sed -n 's|^+++ b/||p' "$f" | tr '\n' ' ' | sed 's/ $//') changed)"
+	done
 	case $MUTATE_ROTATE in
 	'' | *[!0-9]*) die "MUTATE_ROTATE=$MUTATE_ROTATE is not a number" ;;
 	esac

@@ -194,6 +194,9 @@ if [ -n "$mfile" ]; then
 		"$tmp/mutant.held" >"$mfile"
 	expect_error "mutate: a mutant that no longer applies" "mutant $mname no longer applies to the series \\(.* changed\\)" \
 		mk mutate MUTANT="$mname"
+	# ... also when make check's rotation would not pick it today.
+	expect_error "mutate: a stale mutant outside the rotation" "mutant $mname no longer applies to the series \\(.* changed\\)" \
+		mk mutate MUTATE_ROTATE=1
 	cp "$tmp/mutant.held" "$mfile"
 	# A usertest guest that does not exist, a test it does not have.
 	sed -i -e 's/^Catches: .*/Catches: usertest:no_guest:1/' -e 's/^Arch: .*/Arch: x86_64/' "$mfile"
